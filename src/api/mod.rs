@@ -1,0 +1,476 @@
+//! The GDScript-facing `SteamNetworkingMessages` singleton: argument checks, GodotSteam's defaults and
+//! return values, signals. Everything else lives in the backend and in `convert`.
+
+pub mod constants;
+pub mod settings;
+
+use godot::classes::{Engine, Object};
+use godot::global::godot_error;
+use godot::prelude::*;
+
+use crate::backend::{self, BackendEvent, MessagesBackend};
+use crate::convert::{self, MessageKeys, PeerError};
+use crate::identity::IdentityRegistry;
+use crate::steam_types::{InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult};
+
+/// Most messages one `receiveMessagesOnChannel` call returns; the rest stay queued for the next call.
+pub const MAX_MESSAGES_PER_CALL: usize = 65_536;
+
+/// Steam's Networking Messages API, as GodotSteam binds it.
+///
+/// Send messages to other Steam users by Steam ID, without opening connections: a session is set up on the
+/// first message and the receiver accepts it in answer to [signal network_messages_session_request].
+/// Call [method steamInitEx] first. Signals are emitted once per frame from the main loop.
+///
+/// The same object is also registered as the [code]Steam[/code] singleton when no other extension (such as
+/// GodotSteam) provides one, so GDScript written for GodotSteam runs unchanged.
+#[derive(GodotClass)]
+#[class(singleton, base = Object)]
+pub struct SteamNetworkingMessages {
+    base: Base<Object>,
+    backend: Option<Box<dyn MessagesBackend>>,
+    init_result: Option<InitResult>,
+    identities: IdentityRegistry,
+    message_keys: MessageKeys,
+    events: Vec<BackendEvent>,
+}
+
+/// What the last initialisation attempt reported, for `get_steam_init_result`.
+#[derive(Debug, Clone)]
+pub struct InitResult {
+    pub status: InitStatus,
+    pub verbal: String,
+}
+
+#[godot_api]
+impl IObject for SteamNetworkingMessages {
+    fn init(base: Base<Object>) -> Self {
+        Self {
+            base,
+            backend: None,
+            init_result: None,
+            identities: IdentityRegistry::default(),
+            message_keys: MessageKeys::default(),
+            events: Vec::new(),
+        }
+    }
+}
+
+#[godot_api]
+impl SteamNetworkingMessages {
+    /// Posted when a remote user sends us a message and we have no session with them yet. Nothing from them
+    /// is delivered until you call [method acceptSessionWithUser] (or send to them). Repeats while they keep
+    /// sending.
+    #[signal]
+    fn network_messages_session_request(remote_steam_id: i64);
+
+    /// Posted when a session could not be established or broke in an unusual way. [param reason] is a
+    /// [code]CONNECTION_END_*[/code] value, [param connection_state] a [code]CONNECTION_STATE_*[/code] value.
+    #[signal]
+    fn network_messages_session_failed(
+        reason: i64,
+        remote_steam_id: i64,
+        connection_state: i64,
+        debug_message: GString,
+    );
+
+    // ---- Initialisation (GodotSteam 4.14+) ----
+
+    /// Starts Steam. Returns [code]true[/code] on success. A non-zero [param app_id] (else the project
+    /// setting [code]steam/initialization/app_id[/code]) is used instead of [code]steam_appid.txt[/code].
+    /// Callbacks are always run once per frame, so [param embed_callbacks] is
+    /// accepted for compatibility only.
+    #[func(rename = steamInit)]
+    fn steam_init(
+        &mut self,
+        #[opt(default = 0)] app_id: i64,
+        #[opt(default = false)] embed_callbacks: bool,
+    ) -> bool {
+        self.initialize(app_id, embed_callbacks).status == InitStatus::Ok
+    }
+
+    /// Starts Steam and returns [code]{"status": int, "verbal": String}[/code]: status is a
+    /// [code]STEAM_API_INIT_RESULT_*[/code] value (0 is success, 2 means no Steam client is running).
+    #[func(rename = steamInitEx)]
+    fn steam_init_ex(
+        &mut self,
+        #[opt(default = 0)] app_id: i64,
+        #[opt(default = false)] embed_callbacks: bool,
+    ) -> VarDictionary {
+        let result = self.initialize(app_id, embed_callbacks);
+        init_result_dictionary(&result)
+    }
+
+    /// The [code]{"status", "verbal"}[/code] dictionary of the last [method steamInit] or
+    /// [method steamInitEx]; empty before any attempt.
+    #[func]
+    fn get_steam_init_result(&self) -> VarDictionary {
+        self.init_result
+            .as_ref()
+            .map(init_result_dictionary)
+            .unwrap_or_default()
+    }
+
+    /// Shuts Steam down and closes every session. Safe to call when not initialised.
+    #[func(rename = steamShutdown)]
+    fn steam_shutdown(&mut self) {
+        self.shut_down();
+    }
+
+    /// Runs Steam callbacks now and emits their signals. They also run once per frame on their own, so
+    /// calling this is never required.
+    #[func(gd_self)]
+    fn run_callbacks(mut this: Gd<Self>) {
+        Self::pump_callbacks(&mut this);
+    }
+
+    /// The local user's Steam ID, 0 before initialisation.
+    #[func(rename = getSteamID)]
+    fn get_steam_id(&self) -> i64 {
+        self.backend
+            .as_ref()
+            .map_or(0, |backend| backend.local_steam_id().to_gdscript())
+    }
+
+    /// Whether a Steam client is running for this user.
+    #[func(rename = isSteamRunning)]
+    fn is_steam_running(&self) -> bool {
+        backend::steam::SteamBackend::is_steam_running()
+    }
+
+    // ---- Networking Messages ----
+
+    /// Accepts a session requested by [param remote_steam_id] (see [signal network_messages_session_request]).
+    /// Returns [code]false[/code] if there is no session with the user, pending or otherwise.
+    /// [param remote_steam_id] is an [code]int[/code] Steam ID or a [code]String[/code] identity reference.
+    #[func(rename = acceptSessionWithUser)]
+    fn accept_session_with_user(&mut self, remote_steam_id: Variant) -> bool {
+        self.with_peer(
+            "acceptSessionWithUser",
+            &remote_steam_id,
+            false,
+            |backend, remote| backend.accept_session_with_user(remote),
+        )
+    }
+
+    /// Closes one channel with the user. Once every channel is closed, the session closes and new data from
+    /// the user raises [signal network_messages_session_request] again.
+    #[func(rename = closeChannelWithUser)]
+    fn close_channel_with_user(&mut self, remote_steam_id: Variant, channel: i64) -> bool {
+        const NAME: &str = "closeChannelWithUser";
+        let Some(channel) = checked_channel(NAME, channel) else {
+            return false;
+        };
+        self.with_peer(NAME, &remote_steam_id, false, |backend, remote| {
+            backend.close_channel_with_user(remote, channel)
+        })
+    }
+
+    /// Closes the session with the user at once and frees its resources.
+    #[func(rename = closeSessionWithUser)]
+    fn close_session_with_user(&mut self, remote_steam_id: Variant) -> bool {
+        self.with_peer(
+            "closeSessionWithUser",
+            &remote_steam_id,
+            false,
+            |backend, remote| backend.close_session_with_user(remote),
+        )
+    }
+
+    /// Information about the session with the user. Always has [code]connection_state[/code] (0 when there is
+    /// no session); [param get_connection] adds [code]identity, user_data, listen_socket, remote_address,
+    /// remote_pop, pop_relay, end_reason, end_debug, debug_description, info_flags[/code];
+    /// [param get_status] adds [code]state, ping, local_quality, remote_quality, packets_out_per_second,
+    /// bytes_out_per_second, packets_in_per_second, bytes_in_per_second, send_rate, pending_unreliable,
+    /// pending_reliable, sent_unacknowledged_reliable, queue_time[/code].
+    #[func(rename = getSessionConnectionInfo)]
+    fn get_session_connection_info(
+        &mut self,
+        remote_steam_id: Variant,
+        get_connection: bool,
+        get_status: bool,
+    ) -> VarDictionary {
+        self.with_peer(
+            "getSessionConnectionInfo",
+            &remote_steam_id,
+            VarDictionary::new(),
+            |backend, remote| {
+                let info = backend.session_connection_info(remote);
+                convert::session_info_to_dictionary(&info, get_connection, get_status)
+            },
+        )
+    }
+
+    /// Returns up to [param max_messages] messages received on [param channel], oldest first, each a
+    /// dictionary with [code]payload[/code] (PackedByteArray), [code]size, connection, identity,
+    /// receiver_user_data, time_received, message_number, channel, flags, sender_user_data[/code].
+    #[func(rename = receiveMessagesOnChannel)]
+    fn receive_messages_on_channel(&mut self, channel: i64, max_messages: i64) -> VarArray {
+        const NAME: &str = "receiveMessagesOnChannel";
+        let mut messages = VarArray::new();
+        let Some(backend) = self.backend.as_deref_mut() else {
+            not_initialised(NAME);
+            return messages;
+        };
+        let Some(channel) = checked_channel(NAME, channel) else {
+            return messages;
+        };
+        let Ok(max_messages) = usize::try_from(max_messages) else {
+            godot_error!("[STEAM] {NAME}: max_messages must not be negative (got {max_messages})");
+            return messages;
+        };
+        let max_messages = max_messages.min(MAX_MESSAGES_PER_CALL);
+        let keys = &self.message_keys;
+        backend.receive_messages_on_channel(channel, max_messages, &mut |message| {
+            messages.push(&convert::message_to_dictionary(keys, message));
+        });
+        messages
+    }
+
+    /// Sends [param data] to the user on [param channel], opening a session if needed (and accepting theirs).
+    /// [param flags] is a sum of [code]NETWORKING_SEND_*[/code]. Returns a [code]RESULT_*[/code] code:
+    /// [code]RESULT_OK[/code] (1) when queued, [code]RESULT_INVALID_PARAM[/code] (8) for an empty or
+    /// oversized payload (over [code]MAX_STEAM_PACKET_SIZE[/code]), [code]RESULT_NO_CONNECTION[/code] (3)
+    /// when the session is broken, [code]RESULT_LIMIT_EXCEEDED[/code] (25) when the send queue is full.
+    #[func(rename = sendMessageToUser)]
+    fn send_message_to_user(
+        &mut self,
+        remote_steam_id: Variant,
+        data: PackedByteArray,
+        flags: i64,
+        channel: i64,
+    ) -> i64 {
+        const NAME: &str = "sendMessageToUser";
+        let failed = i64::from(SteamResult::NONE.0);
+        if self.backend.is_none() {
+            not_initialised(NAME);
+            return failed;
+        }
+        let invalid = i64::from(SteamResult::INVALID_PARAM.0);
+        let Some(channel) = checked_channel(NAME, channel) else {
+            return invalid;
+        };
+        let Ok(flags) = i32::try_from(flags) else {
+            godot_error!("[STEAM] {NAME}: flags {flags} is not a NETWORKING_SEND_* bitmask");
+            return invalid;
+        };
+        if data.len() > MAX_STEAM_PACKET_SIZE {
+            godot_error!(
+                "[STEAM] {NAME}: payload of {} bytes is over MAX_STEAM_PACKET_SIZE ({MAX_STEAM_PACKET_SIZE})",
+                data.len()
+            );
+            return invalid;
+        }
+        let payload = data.as_slice();
+        self.with_peer(NAME, &remote_steam_id, invalid, |backend, remote| {
+            i64::from(
+                backend
+                    .send_message_to_user(remote, payload, flags, channel)
+                    .0,
+            )
+        })
+    }
+
+    // ---- Identity references (GodotSteam's older, string-addressed API) ----
+
+    /// Creates an empty identity under [param reference_name] (replacing any identity of that name), as
+    /// GodotSteam did; returns [code]true[/code].
+    #[func(rename = addIdentity)]
+    fn add_identity(&mut self, reference_name: GString) -> bool {
+        self.identities.add(&reference_name.to_string())
+    }
+
+    /// Sets the Steam ID of the identity [param reference_name], creating it if needed. Afterwards the name
+    /// can be passed wherever a Steam ID is taken.
+    #[func(rename = setIdentitySteamID64)]
+    fn set_identity_steam_id64(&mut self, reference_name: GString, steam_id: i64) {
+        self.identities.set_steam_id(
+            &reference_name.to_string(),
+            SteamId::from_gdscript(steam_id),
+        );
+    }
+
+    /// The Steam ID of the identity [param reference_name], 0 if it has none.
+    #[func(rename = getIdentitySteamID64)]
+    fn get_identity_steam_id64(&self, reference_name: GString) -> i64 {
+        self.identities
+            .steam_id(&reference_name.to_string())
+            .map_or(0, SteamId::to_gdscript)
+    }
+
+    /// Clears the identity [param reference_name] (it then holds no Steam ID).
+    #[func(rename = clearIdentity)]
+    fn clear_identity(&mut self, reference_name: GString) {
+        if !self.identities.clear(&reference_name.to_string()) {
+            godot_error!("[STEAM] clearIdentity: unknown identity reference '{reference_name}'");
+        }
+    }
+}
+
+impl SteamNetworkingMessages {
+    /// Runs the backend's callbacks and emits their signals. Takes the object rather than `&mut self` so that
+    /// no borrow is held while signal handlers run: they may call back into the singleton.
+    pub fn pump_callbacks(this: &mut Gd<Self>) {
+        let events = {
+            let mut singleton = this.bind_mut();
+            let singleton = &mut *singleton;
+            let Some(backend) = singleton.backend.as_deref_mut() else {
+                return;
+            };
+            backend.poll(&mut singleton.events);
+            std::mem::take(&mut singleton.events)
+        };
+        let mut object = this.clone().upcast::<Object>();
+        for event in events {
+            match event {
+                BackendEvent::SessionRequest { remote } => {
+                    object.emit_signal(
+                        "network_messages_session_request",
+                        &[remote.to_gdscript().to_variant()],
+                    );
+                }
+                BackendEvent::SessionFailed {
+                    remote,
+                    reason,
+                    state,
+                    debug_message,
+                } => {
+                    object.emit_signal(
+                        "network_messages_session_failed",
+                        &[
+                            reason.to_variant(),
+                            remote.to_gdscript().to_variant(),
+                            state.0.to_variant(),
+                            GString::from(debug_message.as_str()).to_variant(),
+                        ],
+                    );
+                }
+            }
+        }
+    }
+
+    /// Stops the backend, closing every session; a no-op when not initialised.
+    pub fn shut_down(&mut self) {
+        if let Some(backend) = self.backend.take() {
+            log::info!("{} backend shut down", backend.name());
+        }
+        self.events.clear();
+    }
+
+    /// Whether a backend is running.
+    pub fn is_initialised(&self) -> bool {
+        self.backend.is_some()
+    }
+
+    /// `steamInitEx` without the dictionary; also used by `initialize_on_startup`.
+    pub fn initialize(&mut self, app_id: i64, _embed_callbacks: bool) -> InitResult {
+        // As GodotSteam: 0 means "use the project setting".
+        let app_id = if app_id == 0 {
+            settings::app_id()
+        } else {
+            app_id
+        };
+        let result = match self.start_backend(app_id) {
+            Ok(()) => InitResult {
+                status: InitStatus::Ok,
+                verbal: "Steamworks active.".into(),
+            },
+            Err(error) => {
+                log::warn!("initialisation failed: {error}");
+                InitResult {
+                    status: error.status,
+                    verbal: backend::steam::describe(&error).to_owned(),
+                }
+            }
+        };
+        self.init_result = Some(result.clone());
+        result
+    }
+
+    fn start_backend(&mut self, app_id: i64) -> Result<(), InitError> {
+        if self.backend.is_some() {
+            return Ok(());
+        }
+        let app_id = u32::try_from(app_id).map_err(|_| InitError {
+            status: InitStatus::FailedGeneric,
+            message: format!("app_id {app_id} is not a Steam app ID (0 to 4294967295)"),
+        })?;
+        self.backend = Some(backend::open(app_id)?);
+        Ok(())
+    }
+
+    /// Runs `call` with the backend and the peer GDScript passed, or reports why it cannot and returns
+    /// `fallback`, GodotSteam's value for that function.
+    fn with_peer<R>(
+        &mut self,
+        function: &str,
+        remote_steam_id: &Variant,
+        fallback: R,
+        call: impl FnOnce(&mut dyn MessagesBackend, SteamId) -> R,
+    ) -> R {
+        let Some(backend) = self.backend.as_deref_mut() else {
+            not_initialised(function);
+            return fallback;
+        };
+        match convert::peer_from_variant(remote_steam_id, &self.identities) {
+            Ok(remote) => call(backend, remote),
+            Err(error) => {
+                report_peer_error(function, &error);
+                fallback
+            }
+        }
+    }
+
+    /// Disconnects every connection to this object's signals. Called before scripts are torn down at exit,
+    /// where a lambda still connected to an extension singleton's signal makes Godot crash.
+    pub fn disconnect_all_signals(this: &Gd<Self>) {
+        let mut object = this.clone().upcast::<Object>();
+        for signal in [
+            "network_messages_session_request",
+            "network_messages_session_failed",
+        ] {
+            for connection in object.get_signal_connection_list(signal).iter_shared() {
+                if let Some(callable) = connection
+                    .get("callable")
+                    .and_then(|value| value.try_to::<Callable>().ok())
+                {
+                    object.disconnect(signal, &callable);
+                }
+            }
+        }
+    }
+
+    /// Whether this runs inside the editor, where nothing networked should happen.
+    pub fn in_editor() -> bool {
+        Engine::singleton().is_editor_hint()
+    }
+}
+
+fn init_result_dictionary(result: &InitResult) -> VarDictionary {
+    let mut dictionary = VarDictionary::new();
+    dictionary.set("status", result.status as i64);
+    dictionary.set("verbal", &GString::from(result.verbal.as_str()));
+    dictionary
+}
+
+fn not_initialised(function: &str) {
+    godot_error!("[STEAM] Networking Messages class not found when calling: {function}");
+}
+
+fn report_peer_error(function: &str, error: &PeerError) {
+    godot_error!("[STEAM] {function}: {error}");
+}
+
+/// Channels are `int` in Steam's API and must be >= 0 here.
+fn checked_channel(function: &str, channel: i64) -> Option<i32> {
+    match i32::try_from(channel) {
+        Ok(channel) if channel >= 0 => Some(channel),
+        _ => {
+            godot_error!(
+                "[STEAM] {function}: channel must be between 0 and {} (got {channel})",
+                i32::MAX
+            );
+            None
+        }
+    }
+}

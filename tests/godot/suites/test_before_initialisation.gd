@@ -1,0 +1,42 @@
+## Before steamInit every call reports GodotSteam's error and returns GodotSteam's default, and Godot keeps
+## running.
+extends SceneTree
+
+const Check = preload("res://lib/check.gd")
+
+var t := Check.new()
+var steam: Object
+
+
+func _init() -> void:
+	steam = Engine.get_singleton("SteamNetworkingMessages")
+	messages_functions_return_godotsteam_defaults()
+	steam_id_is_zero()
+	init_result_is_empty_before_any_attempt()
+	shutdown_and_run_callbacks_are_harmless()
+	t.finish(self)
+
+
+func messages_functions_return_godotsteam_defaults() -> void:
+	var peer := 76561197960287930
+	t.eq(steam.acceptSessionWithUser(peer), false, "acceptSessionWithUser returns false")
+	t.eq(steam.closeChannelWithUser(peer, 0), false, "closeChannelWithUser returns false")
+	t.eq(steam.closeSessionWithUser(peer), false, "closeSessionWithUser returns false")
+	t.eq(steam.getSessionConnectionInfo(peer, true, true), {}, "getSessionConnectionInfo returns {}")
+	t.eq(steam.receiveMessagesOnChannel(0, 10), [], "receiveMessagesOnChannel returns []")
+	t.eq(steam.sendMessageToUser(peer, PackedByteArray([1, 2, 3]), 8, 0), 0, "sendMessageToUser returns 0")
+
+
+func steam_id_is_zero() -> void:
+	t.eq(steam.getSteamID(), 0, "getSteamID is 0")
+
+
+func init_result_is_empty_before_any_attempt() -> void:
+	t.eq(steam.get_steam_init_result(), {}, "get_steam_init_result is {}")
+
+
+func shutdown_and_run_callbacks_are_harmless() -> void:
+	steam.run_callbacks()
+	steam.steamShutdown()
+	steam.steamShutdown()
+	t.eq(steam.getSteamID(), 0, "still uninitialised after steamShutdown and run_callbacks")

@@ -1,0 +1,75 @@
+//! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
+//!
+//! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
+//! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
+
+mod addon;
+mod godot;
+mod suites;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Tasks for godot-steam-messages")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the extension and install it into addons/godot_steam_messages/bin/.
+    Build {
+        /// Optimised build (what games should ship).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Run every test: cargo test, then the GDScript suites in headless Godot.
+    Test {
+        /// Test the release build of the extension.
+        #[arg(long)]
+        release: bool,
+        /// Only run GDScript suites whose file name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Skip `cargo test` (the Rust unit tests).
+        #[arg(long)]
+        skip_rust: bool,
+    },
+    /// Print the Godot command the tests use, provisioning Godot if needed.
+    Godot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let outcome = match cli.task {
+        Task::Build { release } => addon::build(&root, release),
+        Task::Test {
+            release,
+            filter,
+            skip_rust,
+        } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
+        Task::Godot => godot::ensure_godot(&root).map(|godot| {
+            println!("Godot {}: {:?}", godot.version, godot.command());
+        }),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in a subfolder of the workspace")
+        .to_path_buf()
+}
