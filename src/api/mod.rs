@@ -132,10 +132,13 @@ impl SteamNetworkingMessages {
             .map_or(0, |backend| backend.local_steam_id().to_gdscript())
     }
 
-    /// Whether a Steam client is running for this user.
+    /// Whether a Steam client is running for this user. With the local backend selected, always
+    /// [code]true[/code]: the offline stand-in for Steam is available.
     #[func(rename = isSteamRunning)]
     fn is_steam_running(&self) -> bool {
-        backend::steam::SteamBackend::is_steam_running()
+        let local = backend::config::resolve(&settings::config_sources())
+            .is_ok_and(|(kind, _)| kind == backend::config::BackendKind::Local);
+        local || backend::steam::SteamBackend::is_steam_running()
     }
 
     // ---- Networking Messages ----
@@ -357,6 +360,18 @@ impl SteamNetworkingMessages {
         self.events.clear();
     }
 
+    fn active_description(&self) -> String {
+        match self.backend.as_deref() {
+            Some(backend) if backend.name() == "steam" => "Steamworks active.".into(),
+            Some(backend) => format!(
+                "Steamworks active ({} backend, Steam ID {}).",
+                backend.name(),
+                backend.local_steam_id()
+            ),
+            None => String::new(),
+        }
+    }
+
     /// Whether a backend is running.
     pub fn is_initialised(&self) -> bool {
         self.backend.is_some()
@@ -373,7 +388,7 @@ impl SteamNetworkingMessages {
         let result = match self.start_backend(app_id) {
             Ok(()) => InitResult {
                 status: InitStatus::Ok,
-                verbal: "Steamworks active.".into(),
+                verbal: self.active_description(),
             },
             Err(error) => {
                 log::warn!("initialisation failed: {error}");
@@ -395,7 +410,7 @@ impl SteamNetworkingMessages {
             status: InitStatus::FailedGeneric,
             message: format!("app_id {app_id} is not a Steam app ID (0 to 4294967295)"),
         })?;
-        self.backend = Some(backend::open(app_id)?);
+        self.backend = Some(backend::open(app_id, &settings::config_sources())?);
         Ok(())
     }
 

@@ -1,10 +1,11 @@
 //! Project settings under `steam/`, as GodotSteam defines them, and initialisation on startup.
 
-use godot::classes::ProjectSettings;
+use godot::classes::{Os, ProjectSettings};
 use godot::prelude::*;
 use godot::register::info::PropertyHint;
 
 use super::SteamNetworkingMessages;
+use crate::backend::config::{ConfigSources, setting};
 
 pub const APP_ID: &str = "steam/initialization/app_id";
 pub const INITIALIZE_ON_STARTUP: &str = "steam/initialization/initialize_on_startup";
@@ -12,27 +13,75 @@ pub const EMBED_CALLBACKS: &str = "steam/initialization/embed_callbacks";
 
 /// Adds our settings to the project (visible in Project Settings) without overriding saved values.
 pub fn register() {
-    add_setting(
-        APP_ID,
-        0.to_variant(),
-        VariantType::INT,
-        PropertyHint::RANGE,
-        "0,4294967295,1",
-    );
-    add_setting(
-        INITIALIZE_ON_STARTUP,
-        false.to_variant(),
-        VariantType::BOOL,
-        PropertyHint::NONE,
-        "",
-    );
-    add_setting(
-        EMBED_CALLBACKS,
-        false.to_variant(),
-        VariantType::BOOL,
-        PropertyHint::NONE,
-        "",
-    );
+    let int = VariantType::INT;
+    let range = PropertyHint::RANGE;
+    let settings = [
+        (APP_ID, 0.to_variant(), int, range, "0,4294967295,1"),
+        (INITIALIZE_ON_STARTUP, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, ""),
+        (EMBED_CALLBACKS, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, ""),
+        (setting::BACKEND, "steam".to_variant(), VariantType::STRING, PropertyHint::ENUM, "steam,local"),
+        (setting::LOCAL_ID, 0.to_variant(), int, range, "0,1000,1"),
+        (setting::BIND_ADDRESS, "".to_variant(), VariantType::STRING, PropertyHint::NONE, ""),
+        (
+            setting::PEERS,
+            PackedStringArray::new().to_variant(),
+            VariantType::PACKED_STRING_ARRAY,
+            PropertyHint::NONE,
+            "",
+        ),
+        (setting::FAKE_PACKET_LOSS, 0.0.to_variant(), VariantType::FLOAT, range, "0,100,0.1"),
+        (setting::FAKE_PACKET_LAG, 0.to_variant(), int, range, "0,5000,1"),
+        (setting::FAKE_PACKET_JITTER, 0.to_variant(), int, range, "0,5000,1"),
+        (setting::CONNECT_TIMEOUT, 10_000.to_variant(), int, range, "100,600000,1"),
+        (setting::IDLE_TIMEOUT, 180_000.to_variant(), int, range, "1000,3600000,1"),
+    ];
+    for (name, default, kind, hint, hint_string) in settings {
+        add_setting(name, default, kind, hint, hint_string);
+    }
+}
+
+/// Everything the backend choice and the local backend's settings come from: user arguments, our
+/// environment variables and project settings, as strings.
+pub fn config_sources() -> ConfigSources {
+    let args = Os::singleton()
+        .get_cmdline_user_args()
+        .as_slice()
+        .iter()
+        .map(|arg| arg.to_string())
+        .collect();
+    let env = std::env::vars()
+        .filter(|(name, _)| name.starts_with("GODOT_STEAM_"))
+        .collect();
+    let project = ProjectSettings::singleton();
+    let settings = [
+        setting::BACKEND,
+        setting::LOCAL_ID,
+        setting::BIND_ADDRESS,
+        setting::PEERS,
+        setting::FAKE_PACKET_LOSS,
+        setting::FAKE_PACKET_LAG,
+        setting::FAKE_PACKET_JITTER,
+        setting::CONNECT_TIMEOUT,
+        setting::IDLE_TIMEOUT,
+    ]
+    .into_iter()
+    .filter(|name| project.has_setting(*name))
+    .map(|name| (name.to_owned(), setting_text(&project.get_setting(name))))
+    .collect();
+    ConfigSources { args, env, settings }
+}
+
+/// A setting as the text the configuration parser reads; lists become comma-separated.
+fn setting_text(value: &Variant) -> String {
+    match value.try_to::<PackedStringArray>() {
+        Ok(list) => list
+            .as_slice()
+            .iter()
+            .map(|item| item.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(_) => value.stringify().to_string(),
+    }
 }
 
 fn add_setting(

@@ -3,6 +3,8 @@
 //! `steam` talks to the real Steam client through the `steamworks` crate. Every value crossing this trait is
 //! plain Rust, so backends are testable without Godot and the GDScript class stays thin.
 
+pub mod config;
+pub mod local;
 pub mod steam;
 
 use crate::steam_types::{ConnectionState, SteamId, SteamResult};
@@ -128,7 +130,20 @@ pub trait MessagesBackend {
     fn poll(&mut self, events: &mut Vec<BackendEvent>);
 }
 
-/// Starts the backend this process is configured for.
-pub fn open(app_id: u32) -> Result<Box<dyn MessagesBackend>, crate::steam_types::InitError> {
-    Ok(Box::new(steam::SteamBackend::init(app_id)?))
+/// Starts the backend `sources` select.
+pub fn open(
+    app_id: u32,
+    sources: &config::ConfigSources,
+) -> Result<Box<dyn MessagesBackend>, crate::steam_types::InitError> {
+    let (kind, local) = config::resolve(sources).map_err(|error| crate::steam_types::InitError {
+        status: crate::steam_types::InitStatus::FailedGeneric,
+        message: error.to_string(),
+    })?;
+    match kind {
+        config::BackendKind::Steam => Ok(Box::new(steam::SteamBackend::init(app_id)?)),
+        config::BackendKind::Local => Ok(Box::new(local::LocalBackend::open(
+            local,
+            local::transport::system_clock(),
+        )?)),
+    }
 }

@@ -1,0 +1,359 @@
+//! Which backend runs, and the local backend's settings: from user command-line arguments (after Godot's
+//! `--`), environment variables and project settings, in that order of precedence. Plain Rust: the Godot side
+//! only collects the raw strings.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::steam_types::SteamId;
+
+/// Project settings read by [`resolve`] (all under `steam/networking_messages/`).
+pub mod setting {
+    pub const BACKEND: &str = "steam/networking_messages/backend";
+    pub const LOCAL_ID: &str = "steam/networking_messages/local/local_id";
+    pub const BIND_ADDRESS: &str = "steam/networking_messages/local/bind_address";
+    pub const PEERS: &str = "steam/networking_messages/local/peers";
+    pub const FAKE_PACKET_LOSS: &str = "steam/networking_messages/local/fake_packet_loss_percent";
+    pub const FAKE_PACKET_LAG: &str = "steam/networking_messages/local/fake_packet_lag_ms";
+    pub const FAKE_PACKET_JITTER: &str = "steam/networking_messages/local/fake_packet_jitter_ms";
+    pub const CONNECT_TIMEOUT: &str = "steam/networking_messages/local/connect_timeout_ms";
+    pub const IDLE_TIMEOUT: &str = "steam/networking_messages/local/idle_timeout_ms";
+}
+
+/// The same options as user arguments (`--steam-backend=local`) and environment variables.
+const OPTIONS: &[(&str, &str, &str)] = &[
+    ("backend", "GODOT_STEAM_BACKEND", setting::BACKEND),
+    ("local-id", "GODOT_STEAM_LOCAL_ID", setting::LOCAL_ID),
+    ("bind", "GODOT_STEAM_BIND", setting::BIND_ADDRESS),
+    ("peer", "GODOT_STEAM_PEERS", setting::PEERS),
+    ("fake-loss", "GODOT_STEAM_FAKE_LOSS", setting::FAKE_PACKET_LOSS),
+    ("fake-lag", "GODOT_STEAM_FAKE_LAG", setting::FAKE_PACKET_LAG),
+    ("fake-jitter", "GODOT_STEAM_FAKE_JITTER", setting::FAKE_PACKET_JITTER),
+    ("connect-timeout", "GODOT_STEAM_CONNECT_TIMEOUT", setting::CONNECT_TIMEOUT),
+    ("idle-timeout", "GODOT_STEAM_IDLE_TIMEOUT", setting::IDLE_TIMEOUT),
+];
+
+/// Local IDs map to ports `BASE_PORT + id`, so instances on one machine find each other with no setup.
+pub const BASE_PORT: u16 = 47_500;
+/// Highest local ID an instance picks for itself, and the range same-machine peers are looked for in.
+pub const MAX_LOCAL_ID: u32 = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Steam,
+    Local,
+}
+
+/// Settings of the local backend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalConfig {
+    /// The instance's local ID (Steam ID = public individual base + ID); `None` picks a free one.
+    pub local_id: Option<u32>,
+    /// Address to bind: loopback unless the user asks for LAN (`--steam-bind=0.0.0.0`).
+    pub bind_ip: IpAddr,
+    /// Peers on other machines.
+    pub peers: Vec<(SteamId, SocketAddr)>,
+    pub fake_loss_percent: f32,
+    pub fake_lag: Duration,
+    pub fake_jitter: Duration,
+    /// How long a session may stay unaccepted (or unreachable) before it fails.
+    pub connect_timeout: Duration,
+    /// How long a session may stay unused before it is dropped silently.
+    pub idle_timeout: Duration,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            local_id: None,
+            bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            peers: Vec::new(),
+            fake_loss_percent: 0.0,
+            fake_lag: Duration::ZERO,
+            fake_jitter: Duration::ZERO,
+            // Steam's defaults: 10 s to connect (TimeoutInitial), a few minutes of idling.
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(180),
+        }
+    }
+}
+
+impl LocalConfig {
+    /// The Steam ID of local ID `id`: an individual account in the public universe.
+    pub fn steam_id_of(id: u32) -> SteamId {
+        SteamId(SteamId::INDIVIDUAL_PUBLIC_BASE + u64::from(id))
+    }
+
+    /// The local ID behind a Steam ID, when it is one of ours.
+    pub fn local_id_of(steam_id: SteamId) -> Option<u32> {
+        let id = steam_id.0.checked_sub(SteamId::INDIVIDUAL_PUBLIC_BASE)?;
+        u32::try_from(id).ok().filter(|id| (1..=MAX_LOCAL_ID).contains(id))
+    }
+
+    /// The UDP port of local ID `id`.
+    pub fn port_of(id: u32) -> u16 {
+        BASE_PORT + id as u16
+    }
+
+    /// Where to reach `steam_id`: an explicit peer, else a same-machine instance by its local ID.
+    pub fn address_of(&self, steam_id: SteamId) -> Option<SocketAddr> {
+        if let Some((_, address)) = self.peers.iter().find(|(id, _)| *id == steam_id) {
+            return Some(*address);
+        }
+        let id = Self::local_id_of(steam_id)?;
+        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), Self::port_of(id)))
+    }
+}
+
+/// The raw strings the configuration comes from.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigSources {
+    /// User arguments (Godot's `OS.get_cmdline_user_args()`).
+    pub args: Vec<String>,
+    pub env: HashMap<String, String>,
+    /// Project settings, stringified; list settings joined with commas.
+    pub settings: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigSources {
+    /// The values of option `name`: all `--steam-NAME=` arguments if any, else the environment variable, else
+    /// the project setting. Lists are comma-separated in the environment and settings.
+    fn values(&self, name: &str) -> Vec<String> {
+        let Some(&(_, env, setting)) = OPTIONS.iter().find(|(option, _, _)| *option == name) else {
+            return Vec::new();
+        };
+        let prefix = format!("--steam-{name}=");
+        let from_args: Vec<String> = self
+            .args
+            .iter()
+            .filter_map(|arg| arg.strip_prefix(&prefix).map(str::to_owned))
+            .collect();
+        if !from_args.is_empty() {
+            return from_args;
+        }
+        let text = self
+            .env
+            .get(env)
+            .or_else(|| self.settings.get(setting))
+            .map(String::as_str)
+            .unwrap_or("");
+        text.split(',')
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        self.values(name).pop()
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError> {
+        self.value(name)
+            .map(|text| {
+                text.parse::<T>()
+                    .map_err(|_| ConfigError(format!("--steam-{name}: '{text}' is not a valid number")))
+            })
+            .transpose()
+    }
+}
+
+/// Works out the backend and the local backend's settings.
+pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), ConfigError> {
+    let kind = match sources.value("backend").as_deref() {
+        None | Some("steam") => BackendKind::Steam,
+        Some("local") => BackendKind::Local,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "unknown backend '{other}': use \"steam\" or \"local\""
+            )));
+        }
+    };
+    let mut config = LocalConfig::default();
+    // A local ID of 0 (the project setting's default) means "pick one".
+    config.local_id = sources.number::<u32>("local-id")?.filter(|&id| id != 0);
+    if let Some(id) = config.local_id
+        && u64::from(id) > u64::from(u16::MAX - BASE_PORT)
+    {
+        return Err(ConfigError(format!(
+            "--steam-local-id: {id} is too large (at most {})",
+            u16::MAX - BASE_PORT
+        )));
+    }
+    if let Some(ip) = sources.value("bind") {
+        config.bind_ip = ip
+            .parse()
+            .map_err(|_| ConfigError(format!("--steam-bind: '{ip}' is not an IP address")))?;
+    }
+    for peer in sources.values("peer") {
+        config.peers.push(parse_peer(&peer)?);
+    }
+    if let Some(loss) = sources.number::<f32>("fake-loss")? {
+        if !(0.0..=100.0).contains(&loss) {
+            return Err(ConfigError(format!(
+                "--steam-fake-loss: {loss} is not a percentage"
+            )));
+        }
+        config.fake_loss_percent = loss;
+    }
+    let millis = |name: &str| -> Result<Option<Duration>, ConfigError> {
+        Ok(sources.number::<u64>(name)?.map(Duration::from_millis))
+    };
+    config.fake_lag = millis("fake-lag")?.unwrap_or(config.fake_lag);
+    config.fake_jitter = millis("fake-jitter")?.unwrap_or(config.fake_jitter);
+    config.connect_timeout = millis("connect-timeout")?
+        .filter(|timeout| !timeout.is_zero())
+        .unwrap_or(config.connect_timeout);
+    config.idle_timeout = millis("idle-timeout")?
+        .filter(|timeout| !timeout.is_zero())
+        .unwrap_or(config.idle_timeout);
+    Ok((kind, config))
+}
+
+/// `STEAMID@host:port`.
+fn parse_peer(text: &str) -> Result<(SteamId, SocketAddr), ConfigError> {
+    let error = || ConfigError(format!("--steam-peer: '{text}' is not STEAMID@host:port"));
+    let (id, address) = text.split_once('@').ok_or_else(error)?;
+    let id = id.parse::<u64>().ok().filter(|&id| id != 0).ok_or_else(error)?;
+    let address = address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(error)?;
+    Ok((SteamId(id), address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(args: &[&str], env: &[(&str, &str)], settings: &[(&str, &str)]) -> ConfigSources {
+        let pairs = |items: &[(&str, &str)]| {
+            items
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        ConfigSources {
+            args: args.iter().map(|arg| arg.to_string()).collect(),
+            env: pairs(env),
+            settings: pairs(settings),
+        }
+    }
+
+    #[test]
+    fn steam_is_the_default_backend() {
+        let (kind, config) = resolve(&ConfigSources::default()).unwrap();
+        assert_eq!(kind, BackendKind::Steam);
+        assert_eq!(config, LocalConfig::default());
+    }
+
+    #[test]
+    fn argument_beats_environment_beats_project_setting() {
+        let all = sources(
+            &["--steam-backend=local"],
+            &[("GODOT_STEAM_BACKEND", "steam")],
+            &[(setting::BACKEND, "steam")],
+        );
+        assert_eq!(resolve(&all).unwrap().0, BackendKind::Local);
+        let env = sources(&[], &[("GODOT_STEAM_BACKEND", "local")], &[(setting::BACKEND, "steam")]);
+        assert_eq!(resolve(&env).unwrap().0, BackendKind::Local);
+        let setting = sources(&[], &[], &[(setting::BACKEND, "local")]);
+        assert_eq!(resolve(&setting).unwrap().0, BackendKind::Local);
+    }
+
+    #[test]
+    fn unknown_backend_is_an_error() {
+        assert!(resolve(&sources(&["--steam-backend=lan"], &[], &[])).is_err());
+    }
+
+    #[test]
+    fn local_id_maps_to_a_public_individual_steam_id_and_back() {
+        let id = LocalConfig::steam_id_of(3);
+        assert_eq!(id, SteamId(76_561_197_960_265_731));
+        assert_eq!(LocalConfig::local_id_of(id), Some(3));
+        assert_eq!(LocalConfig::local_id_of(SteamId(5)), None);
+    }
+
+    #[test]
+    fn same_machine_peers_are_found_by_local_id() {
+        let config = LocalConfig::default();
+        let address = config.address_of(LocalConfig::steam_id_of(2)).unwrap();
+        assert_eq!(address, "127.0.0.1:47502".parse().unwrap());
+        assert_eq!(config.address_of(SteamId(76_561_198_000_000_000)), None);
+    }
+
+    #[test]
+    fn explicit_peers_are_parsed_and_win() {
+        let (_, config) = resolve(&sources(
+            &["--steam-peer=76561197960265730@10.0.0.7:47502", "--steam-peer=5@[::1]:9000"],
+            &[],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(config.peers.len(), 2);
+        assert_eq!(
+            config.address_of(LocalConfig::steam_id_of(2)),
+            Some("10.0.0.7:47502".parse().unwrap())
+        );
+        assert_eq!(config.address_of(SteamId(5)), Some("[::1]:9000".parse().unwrap()));
+    }
+
+    #[test]
+    fn peers_from_environment_are_comma_separated() {
+        let (_, config) = resolve(&sources(
+            &[],
+            &[("GODOT_STEAM_PEERS", "7@127.0.0.1:1, 8@127.0.0.1:2")],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(config.peers.len(), 2);
+    }
+
+    #[test]
+    fn malformed_values_are_errors() {
+        for arg in [
+            "--steam-local-id=abc",
+            "--steam-local-id=70000",
+            "--steam-peer=nope",
+            "--steam-peer=0@127.0.0.1:1",
+            "--steam-bind=home",
+            "--steam-fake-loss=150",
+            "--steam-fake-lag=-1",
+        ] {
+            assert!(resolve(&sources(&[arg], &[], &[])).is_err(), "{arg}");
+        }
+    }
+
+    #[test]
+    fn simulated_network_conditions_are_read() {
+        let (_, config) = resolve(&sources(
+            &["--steam-fake-loss=20", "--steam-fake-lag=50", "--steam-fake-jitter=10"],
+            &[],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(config.fake_loss_percent, 20.0);
+        assert_eq!(config.fake_lag, Duration::from_millis(50));
+        assert_eq!(config.fake_jitter, Duration::from_millis(10));
+    }
+
+    #[test]
+    fn unrelated_user_arguments_are_ignored() {
+        let (kind, _) = resolve(&sources(&["--level=3", "--steam-backend=local", "x"], &[], &[])).unwrap();
+        assert_eq!(kind, BackendKind::Local);
+    }
+}

@@ -1,0 +1,823 @@
+//! The local backend: Steam's Networking Messages semantics between processes on one machine or a LAN, with
+//! no Steam. Reliability, ordering, fragmentation and timeouts come from ENet (`rusty_enet`); this module adds
+//! Steam's sessions on top.
+//!
+//! Each side sends over the ENet connection it opened itself and receives over the one the peer opened, so a
+//! direction's messages always travel one connection in order and two peers connecting at once need no
+//! tie-break. The initiator's first packet, HELLO, names both Steam IDs (ENet's own connect data is only 32
+//! bits). The receiver answers ACCEPT and CLOSE back over the same connection.
+
+pub mod session;
+pub mod transport;
+pub mod wire;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use rusty_enet::{Host, HostSettings, Packet, PeerID};
+
+use super::config::{LocalConfig, MAX_LOCAL_ID};
+use super::{
+    BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
+};
+use crate::steam_types::{InitError, InitStatus, SteamId, SteamResult, send_flags};
+use session::{END_NO_ROUTE, END_TIMEOUT, Inbound, Session};
+use transport::{Clock, ImpairedSocket, Impairment};
+use wire::{Frame, PROTOCOL_VERSION};
+
+/// ENet channel for everything reliable (HELLO first, so it precedes data), and for unreliable data.
+const RELIABLE_CHANNEL: u8 = 0;
+const UNRELIABLE_CHANNEL: u8 = 1;
+/// Most bytes waiting in receive queues across all channels; beyond it new messages are dropped (logged).
+const INBOX_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+/// ENet's peer timeout: how soon a vanished peer is noticed (limit, minimum, maximum in ms).
+const PEER_TIMEOUT: (u32, u32, u32) = (32, 2_000, 5_000);
+/// Steam's `k_nSteamNetworkConnectionInfoFlags_Unauthenticated | _Unencrypted`: nobody vouches for local IDs.
+const INFO_FLAGS: i32 = 1 | 2;
+
+/// One ENet connection and what we know about it.
+#[derive(Debug, Clone, Copy)]
+struct Connection {
+    /// The Steam ID at the other end, once known (at once for ours, after HELLO for theirs).
+    remote: Option<SteamId>,
+    /// We opened it (we send our data over it).
+    outgoing: bool,
+    /// ENet finished connecting.
+    connected: bool,
+}
+
+/// The two connections of one session.
+#[derive(Debug, Default, Clone, Copy)]
+struct Links {
+    outgoing: Option<PeerID>,
+    incoming: Option<PeerID>,
+}
+
+/// Networking Messages over ENet, without Steam.
+pub struct LocalBackend {
+    local_id: SteamId,
+    config: LocalConfig,
+    host: Host<ImpairedSocket>,
+    clock: Clock,
+    sessions: HashMap<SteamId, Session>,
+    links: HashMap<SteamId, Links>,
+    connections: HashMap<PeerID, Connection>,
+    inbox: HashMap<i32, VecDeque<Inbound>>,
+    inbox_bytes: usize,
+    events: Vec<BackendEvent>,
+    local_address: SocketAddr,
+}
+
+impl LocalBackend {
+    /// Binds this instance's port and starts the ENet host. Without a configured local ID, takes the first
+    /// free one.
+    pub fn open(config: LocalConfig, clock: Clock) -> Result<Self, InitError> {
+        let (local_id, socket) = bind(&config)?;
+        Self::with_socket(LocalConfig::steam_id_of(local_id), socket, config, clock)
+    }
+
+    /// Runs on an already bound socket as `local_id` (tests bind ephemeral ports).
+    pub fn with_socket(
+        local_id: SteamId,
+        socket: UdpSocket,
+        config: LocalConfig,
+        clock: Clock,
+    ) -> Result<Self, InitError> {
+        let impairment = Impairment {
+            loss_percent: config.fake_loss_percent,
+            lag: config.fake_lag,
+            jitter: config.fake_jitter,
+        };
+        let socket = ImpairedSocket::new(socket, impairment, clock.clone());
+        let local_address = socket.local_addr().map_err(|error| failed(error.to_string()))?;
+        let host_clock = clock.clone();
+        let host = Host::new(
+            socket,
+            HostSettings {
+                channel_limit: 2,
+                time: Box::new(move || host_clock()),
+                ..HostSettings::default()
+            },
+        )
+        .map_err(|error| failed(format!("cannot start the ENet host: {error:?}")))?;
+        log::info!("local backend: Steam ID {local_id} on {local_address}");
+        Ok(Self {
+            local_id,
+            config,
+            host,
+            clock,
+            sessions: HashMap::new(),
+            links: HashMap::new(),
+            connections: HashMap::new(),
+            inbox: HashMap::new(),
+            inbox_bytes: 0,
+            events: Vec::new(),
+            local_address,
+        })
+    }
+
+    /// The UDP address this instance listens on.
+    pub fn local_address(&self) -> SocketAddr {
+        self.local_address
+    }
+
+    fn now(&self) -> Duration {
+        (self.clock)()
+    }
+
+    /// Moves packets between ENet and the sessions, without running the timers.
+    fn pump_network(&mut self) {
+        loop {
+            let event = match self.host.service() {
+                Ok(Some(event)) => event.no_ref(),
+                Ok(None) => break,
+                Err(error) => {
+                    log::warn!("local backend socket error: {error}");
+                    break;
+                }
+            };
+            match event {
+                rusty_enet::EventNoRef::Connect { peer, .. } => self.on_connect(peer),
+                rusty_enet::EventNoRef::Disconnect { peer, .. } => self.on_disconnect(peer),
+                rusty_enet::EventNoRef::Receive {
+                    peer,
+                    channel_id,
+                    packet,
+                } => self.on_packet(peer, channel_id, packet.data()),
+            }
+        }
+    }
+
+    fn on_connect(&mut self, peer: PeerID) {
+        let known = self.connections.get_mut(&peer);
+        match known {
+            Some(connection) if connection.outgoing => {
+                connection.connected = true;
+                let Some(remote) = connection.remote else {
+                    return;
+                };
+                let hello = Frame::Hello {
+                    version: PROTOCOL_VERSION,
+                    from: self.local_id,
+                    to: remote,
+                }
+                .encode();
+                self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(hello.as_slice()));
+                self.flush_outbox(remote);
+            }
+            _ => {
+                let peer_ref = self.host.peer_mut(peer);
+                peer_ref.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+                self.connections.insert(
+                    peer,
+                    Connection {
+                        remote: None,
+                        outgoing: false,
+                        connected: true,
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_disconnect(&mut self, peer: PeerID) {
+        let Some(connection) = self.connections.remove(&peer) else {
+            return;
+        };
+        let Some(remote) = connection.remote else {
+            return;
+        };
+        if let Some(links) = self.links.get_mut(&remote) {
+            if links.outgoing == Some(peer) {
+                links.outgoing = None;
+            }
+            if links.incoming == Some(peer) {
+                links.incoming = None;
+            }
+        }
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return;
+        };
+        if session.phase.is_broken() {
+            return;
+        }
+        let we_talked = session.accepted_locally || session.sending_since.is_some();
+        if !we_talked {
+            // A peer we never accepted went away: forget it quietly, as Steam does.
+            self.close_links(remote, false);
+            self.sessions.remove(&remote);
+            return;
+        }
+        let debug = if connection.outgoing && !connection.connected {
+            "Timed out attempting to connect"
+        } else {
+            "Connection dropped: the peer stopped responding"
+        };
+        self.fail_session(remote, END_TIMEOUT, debug);
+    }
+
+    fn on_packet(&mut self, peer: PeerID, channel: u8, bytes: &[u8]) {
+        let frame = match Frame::decode(bytes) {
+            Ok(frame) => frame,
+            Err(error) => {
+                log::debug!("dropped a malformed packet from connection {}: {error}", peer.0);
+                return;
+            }
+        };
+        let Some(connection) = self.connections.get(&peer).copied() else {
+            return;
+        };
+        match (frame, connection.remote) {
+            (Frame::Hello { version, from, to }, None) if !connection.outgoing => {
+                self.on_hello(peer, version, from, to);
+            }
+            (Frame::Hello { .. }, _) => {
+                log::debug!("dropped a repeated HELLO on connection {}", peer.0);
+            }
+            (_, None) => {
+                log::debug!("dropped a packet before HELLO on connection {}", peer.0);
+            }
+            (
+                Frame::Data {
+                    channel: message_channel,
+                    flags,
+                    number,
+                    payload,
+                },
+                Some(remote),
+            ) if !connection.outgoing => {
+                let reliable_frame = channel == RELIABLE_CHANNEL;
+                // The flags say how it was sent; trust the ENet channel it actually came on.
+                let flags = if reliable_frame {
+                    flags | send_flags::RELIABLE
+                } else {
+                    flags & !send_flags::RELIABLE
+                };
+                self.on_data(remote, message_channel, flags, number, payload);
+            }
+            (Frame::Data { .. }, Some(_)) => {
+                log::debug!("dropped data sent back over our own connection {}", peer.0);
+            }
+            (Frame::Accept, Some(remote)) => {
+                if let Some(session) = self.sessions.get_mut(&remote) {
+                    session.accepted_by_peer();
+                    session.last_activity = (self.clock)();
+                }
+            }
+            (Frame::Close, Some(remote)) => {
+                if let Some(session) = self.sessions.get_mut(&remote) {
+                    session.closed_by_peer();
+                }
+                self.close_links(remote, false);
+            }
+        }
+    }
+
+    fn on_hello(&mut self, peer: PeerID, version: u8, from: SteamId, to: SteamId) {
+        if version != PROTOCOL_VERSION || to != self.local_id || !from.is_valid() {
+            log::debug!(
+                "refused HELLO (version {version}, from {from}, to {to}) on connection {}",
+                peer.0
+            );
+            self.connections.remove(&peer);
+            self.host.peer_mut(peer).disconnect_now(0);
+            return;
+        }
+        if let Some(connection) = self.connections.get_mut(&peer) {
+            connection.remote = Some(from);
+        }
+        let now = self.now();
+        // A HELLO after the session broke starts a fresh one (the peer reopened it).
+        if self
+            .sessions
+            .get(&from)
+            .is_some_and(|session| session.phase.is_broken())
+        {
+            self.drop_session(from);
+        }
+        let links = self.links.entry(from).or_default();
+        if let Some(old) = links.incoming.replace(peer)
+            && old != peer
+        {
+            self.connections.remove(&old);
+            self.host.peer_mut(old).disconnect_later(0);
+        }
+        let session = self
+            .sessions
+            .entry(from)
+            .or_insert_with(|| Session::new(from, now));
+        session.last_activity = now;
+        if session.accepted_locally {
+            // We talk to them already: tell the new connection so their side is accepted too.
+            self.send_raw(
+                peer,
+                RELIABLE_CHANNEL,
+                Packet::reliable(Frame::Accept.encode().as_slice()),
+            );
+        }
+    }
+
+    fn on_data(&mut self, remote: SteamId, channel: i32, flags: i32, number: i64, payload: &[u8]) {
+        let now = self.now();
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return;
+        };
+        if session.phase.is_broken() {
+            return;
+        }
+        session.last_activity = now;
+        session.traffic.received(payload.len());
+        let message = Inbound {
+            sender: remote,
+            channel,
+            flags,
+            number,
+            time_received_usec: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+            payload: payload.to_vec(),
+        };
+        if session.accepted_locally {
+            session.open_channels.insert(channel);
+            self.deliver(message);
+        } else if !session.hold(message) {
+            log::warn!("dropped a message from {remote}: too much held before the session was accepted");
+        }
+    }
+
+    fn deliver(&mut self, message: Inbound) {
+        if self.inbox_bytes + message.payload.len() > INBOX_LIMIT_BYTES {
+            log::warn!(
+                "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
+                message.sender,
+                message.channel
+            );
+            return;
+        }
+        self.inbox_bytes += message.payload.len();
+        self.inbox
+            .entry(message.channel)
+            .or_default()
+            .push_back(message);
+    }
+
+    fn send_raw(&mut self, peer: PeerID, channel: u8, packet: Packet) -> bool {
+        match self.host.get_peer_mut(peer) {
+            Some(peer) => peer.send(channel, &packet).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends the session's queued frames once its outgoing connection is up.
+    fn flush_outbox(&mut self, remote: SteamId) {
+        let Some(peer) = self.ready_outgoing(remote) else {
+            return;
+        };
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return;
+        };
+        let queued = std::mem::take(&mut session.outbox);
+        session.outbox_bytes = 0;
+        for message in queued {
+            let (channel, packet) = packet_for(&message.frame, message.reliable);
+            self.send_raw(peer, channel, packet);
+        }
+    }
+
+    fn ready_outgoing(&self, remote: SteamId) -> Option<PeerID> {
+        let peer = self.links.get(&remote)?.outgoing?;
+        self.connections
+            .get(&peer)
+            .filter(|connection| connection.connected)
+            .map(|_| peer)
+    }
+
+    /// Opens our connection to `remote` if there is none; false when no address is known.
+    fn ensure_outgoing(&mut self, remote: SteamId) -> bool {
+        if self
+            .links
+            .get(&remote)
+            .is_some_and(|links| links.outgoing.is_some())
+        {
+            return true;
+        }
+        let Some(address) = self.config.address_of(remote) else {
+            return false;
+        };
+        let peer = match self.host.connect(address, 2, 0) {
+            Ok(peer) => {
+                peer.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+                peer.id()
+            }
+            Err(_) => {
+                log::warn!("no free ENet peer slot to reach {remote}");
+                return false;
+            }
+        };
+        self.connections.insert(
+            peer,
+            Connection {
+                remote: Some(remote),
+                outgoing: true,
+                connected: false,
+            },
+        );
+        self.links.entry(remote).or_default().outgoing = Some(peer);
+        true
+    }
+
+    /// Accepts `remote`'s session: releases held messages and tells the peer.
+    fn accept(&mut self, remote: SteamId) {
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return;
+        };
+        let was_accepted = session.accepted_locally;
+        let released = session.accept();
+        for message in released {
+            self.deliver(message);
+        }
+        if !was_accepted
+            && let Some(peer) = self.links.get(&remote).and_then(|links| links.incoming)
+        {
+            self.send_raw(
+                peer,
+                RELIABLE_CHANNEL,
+                Packet::reliable(Frame::Accept.encode().as_slice()),
+            );
+        }
+    }
+
+    fn fail_session(&mut self, remote: SteamId, reason: i32, debug: &str) {
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return;
+        };
+        if !session.fail(reason, debug) {
+            return;
+        }
+        let state = session.phase.connection_state();
+        self.events.push(BackendEvent::SessionFailed {
+            remote,
+            reason,
+            state,
+            debug_message: debug.to_owned(),
+        });
+        self.close_links(remote, false);
+    }
+
+    /// Drops both connections with `remote`, first telling the peer when `notify` is set.
+    fn close_links(&mut self, remote: SteamId, notify: bool) {
+        let Some(links) = self.links.remove(&remote) else {
+            return;
+        };
+        for peer in [links.outgoing, links.incoming].into_iter().flatten() {
+            let connected = self
+                .connections
+                .remove(&peer)
+                .is_some_and(|connection| connection.connected);
+            if notify && connected {
+                self.send_raw(
+                    peer,
+                    RELIABLE_CHANNEL,
+                    Packet::reliable(Frame::Close.encode().as_slice()),
+                );
+            }
+            // Later: queued reliable data (and the CLOSE) is flushed first.
+            self.host.peer_mut(peer).disconnect_later(0);
+        }
+    }
+
+    fn drop_session(&mut self, remote: SteamId) {
+        self.close_links(remote, false);
+        self.sessions.remove(&remote);
+    }
+
+    /// Timers: requests, connect timeouts, idle sessions, traffic rates.
+    fn run_timers(&mut self) {
+        let now = self.now();
+        let mut requests = Vec::new();
+        let mut timed_out = Vec::new();
+        let mut idle = Vec::new();
+        for (remote, session) in &mut self.sessions {
+            session.traffic.tick(now);
+            if session.take_request(now) {
+                requests.push(*remote);
+            }
+            if session.connect_timed_out(now, self.config.connect_timeout) {
+                timed_out.push(*remote);
+            }
+            if session.idle_for(now) >= self.config.idle_timeout {
+                idle.push(*remote);
+            }
+        }
+        for remote in requests {
+            self.events.push(BackendEvent::SessionRequest { remote });
+        }
+        for remote in timed_out {
+            let reachable = self
+                .links
+                .get(&remote)
+                .and_then(|links| links.outgoing)
+                .is_some_and(|peer| self.connections.get(&peer).is_some_and(|c| c.connected));
+            let debug = if reachable {
+                "Timed out attempting to connect: the peer did not accept the session"
+            } else {
+                "Timed out attempting to connect"
+            };
+            self.fail_session(remote, END_TIMEOUT, debug);
+        }
+        for remote in idle {
+            // Steam posts nothing for sessions that time out from inactivity.
+            log::debug!("session with {remote} timed out from inactivity");
+            self.close_links(remote, true);
+            self.sessions.remove(&remote);
+        }
+    }
+
+    fn discard_unread(&mut self, remote: SteamId, channel: i32) {
+        if let Some(queue) = self.inbox.get_mut(&channel) {
+            let mut freed = 0;
+            queue.retain(|message| {
+                let keep = message.sender != remote;
+                if !keep {
+                    freed += message.payload.len();
+                }
+                keep
+            });
+            self.inbox_bytes = self.inbox_bytes.saturating_sub(freed);
+        }
+    }
+
+    fn remote_address(&self, remote: SteamId) -> String {
+        let links = self.links.get(&remote).copied().unwrap_or_default();
+        [links.outgoing, links.incoming]
+            .into_iter()
+            .flatten()
+            .find_map(|peer| self.host.get_peer(peer).and_then(|peer| peer.address()))
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default()
+    }
+
+    fn ping_and_quality(&self, remote: SteamId) -> (i32, f32) {
+        let links = self.links.get(&remote).copied().unwrap_or_default();
+        let peer = [links.outgoing, links.incoming]
+            .into_iter()
+            .flatten()
+            .find_map(|peer| self.host.get_peer(peer).filter(|peer| peer.connected()));
+        match peer {
+            Some(peer) => {
+                let ping = i32::try_from(peer.round_trip_time().as_millis()).unwrap_or(i32::MAX);
+                let loss = peer.packet_loss() as f32 / rusty_enet::consts::PEER_PACKET_LOSS_SCALE as f32;
+                (ping, (1.0 - loss).clamp(0.0, 1.0))
+            }
+            None => (-1, 0.0),
+        }
+    }
+}
+
+impl MessagesBackend for LocalBackend {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn local_steam_id(&self) -> SteamId {
+        self.local_id
+    }
+
+    fn send_message_to_user(
+        &mut self,
+        remote: SteamId,
+        data: &[u8],
+        flags: i32,
+        channel: i32,
+    ) -> SteamResult {
+        let now = self.now();
+        if let Some(session) = self.sessions.get(&remote)
+            && session.phase.is_broken()
+        {
+            if flags & send_flags::AUTORESTART_BROKEN_SESSION == 0 {
+                return SteamResult::NO_CONNECTION;
+            }
+            self.drop_session(remote);
+        }
+        self.sessions
+            .entry(remote)
+            .or_insert_with(|| Session::new(remote, now));
+        // Sending to a peer accepts their session.
+        self.accept(remote);
+        if !self.ensure_outgoing(remote) {
+            // Like Steam, the send is accepted and the failure arrives as a callback.
+            if let Some(session) = self.sessions.get_mut(&remote) {
+                session.sending_since.get_or_insert(now);
+            }
+            self.fail_session(
+                remote,
+                END_NO_ROUTE,
+                "No address known for this Steam ID (see --steam-peer)",
+            );
+            return SteamResult::OK;
+        }
+        let reliable = flags & send_flags::RELIABLE != 0;
+        let ready = self.ready_outgoing(remote);
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return SteamResult::FAIL;
+        };
+        session.sending_since.get_or_insert(now);
+        session.last_activity = now;
+        session.open_channels.insert(channel);
+        let number = session.next_number;
+        let frame = Frame::Data {
+            channel,
+            flags,
+            number,
+            payload: data,
+        }
+        .encode();
+        match ready {
+            Some(peer) if session.outbox.is_empty() => {
+                session.next_number += 1;
+                session.traffic.sent(data.len());
+                let (enet_channel, packet) = packet_for(&frame, reliable);
+                if self.send_raw(peer, enet_channel, packet) {
+                    SteamResult::OK
+                } else {
+                    SteamResult::FAIL
+                }
+            }
+            _ if !reliable && flags & send_flags::NO_DELAY != 0 => SteamResult::IGNORED,
+            _ => {
+                if session.queue(frame, reliable) {
+                    session.next_number += 1;
+                    session.traffic.sent(data.len());
+                    SteamResult::OK
+                } else {
+                    SteamResult::LIMIT_EXCEEDED
+                }
+            }
+        }
+    }
+
+    fn receive_messages_on_channel(
+        &mut self,
+        channel: i32,
+        max_messages: usize,
+        sink: &mut dyn FnMut(&ReceivedMessage<'_>),
+    ) -> usize {
+        // Fresh packets first, so a game polling every frame sees them a frame sooner.
+        self.pump_network();
+        let Some(queue) = self.inbox.get_mut(&channel) else {
+            return 0;
+        };
+        let count = max_messages.min(queue.len());
+        for message in queue.drain(..count) {
+            self.inbox_bytes = self.inbox_bytes.saturating_sub(message.payload.len());
+            sink(&ReceivedMessage {
+                payload: &message.payload,
+                connection: 0,
+                sender: message.sender,
+                connection_user_data: 0,
+                time_received_usec: message.time_received_usec,
+                message_number: message.number,
+                channel: message.channel,
+                flags: message.flags,
+                user_data: 0,
+            });
+        }
+        count
+    }
+
+    fn accept_session_with_user(&mut self, remote: SteamId) -> bool {
+        match self.sessions.get(&remote) {
+            Some(session) if !session.phase.is_broken() => {
+                self.accept(remote);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn close_session_with_user(&mut self, remote: SteamId) -> bool {
+        if !self.sessions.contains_key(&remote) {
+            return false;
+        }
+        // "Immediately free up resources": unread messages from the user go too.
+        let channels: Vec<i32> = self.inbox.keys().copied().collect();
+        for channel in channels {
+            self.discard_unread(remote, channel);
+        }
+        self.close_links(remote, true);
+        self.sessions.remove(&remote);
+        true
+    }
+
+    fn close_channel_with_user(&mut self, remote: SteamId, channel: i32) -> bool {
+        let Some(session) = self.sessions.get_mut(&remote) else {
+            return false;
+        };
+        session.open_channels.remove(&channel);
+        let last_channel = session.open_channels.is_empty();
+        // Unread messages from this user on this channel go with it.
+        self.discard_unread(remote, channel);
+        if last_channel {
+            self.close_links(remote, true);
+            self.sessions.remove(&remote);
+        }
+        true
+    }
+
+    fn session_connection_info(&mut self, remote: SteamId) -> SessionInfo {
+        let Some(session) = self.sessions.get(&remote) else {
+            return SessionInfo::default();
+        };
+        let state = session.phase.connection_state();
+        let (pending_unreliable, pending_reliable) = session.pending_bytes();
+        let (ping, quality) = self.ping_and_quality(remote);
+        let rates = session.traffic.rates;
+        let remote_address = self.remote_address(remote);
+        let send_rate = rates[1] as i32;
+        let queued = i64::from(pending_reliable) + i64::from(pending_unreliable);
+        let queue_time_usec = if queued == 0 || send_rate <= 0 {
+            0
+        } else {
+            queued * 1_000_000 / i64::from(send_rate)
+        };
+        SessionInfo {
+            state,
+            connection: ConnectionInfo {
+                identity: remote,
+                user_data: 0,
+                listen_socket: 0,
+                description: format!("local session with {remote} ({remote_address})"),
+                remote_address,
+                remote_pop: 0,
+                pop_relay: 0,
+                state,
+                end_reason: session.end_reason,
+                end_debug: session.end_debug.clone(),
+                flags: INFO_FLAGS,
+            },
+            status: RealTimeStatus {
+                state,
+                ping,
+                local_quality: quality,
+                remote_quality: quality,
+                out_packets_per_sec: rates[0],
+                out_bytes_per_sec: rates[1],
+                in_packets_per_sec: rates[2],
+                in_bytes_per_sec: rates[3],
+                send_rate_bytes_per_sec: send_rate,
+                pending_unreliable,
+                pending_reliable,
+                sent_unacked_reliable: 0,
+                queue_time_usec,
+            },
+        }
+    }
+
+    fn poll(&mut self, events: &mut Vec<BackendEvent>) {
+        self.pump_network();
+        self.run_timers();
+        self.host.flush();
+        events.append(&mut self.events);
+    }
+}
+
+impl Drop for LocalBackend {
+    fn drop(&mut self) {
+        // Tell peers now rather than letting them time out.
+        let remotes: Vec<SteamId> = self.links.keys().copied().collect();
+        for remote in remotes {
+            self.close_links(remote, true);
+        }
+        self.host.flush();
+    }
+}
+
+fn packet_for(frame: &[u8], reliable: bool) -> (u8, Packet) {
+    if reliable {
+        (RELIABLE_CHANNEL, Packet::reliable(frame))
+    } else {
+        (UNRELIABLE_CHANNEL, Packet::unreliable_unsequenced(frame))
+    }
+}
+
+fn failed(message: String) -> InitError {
+    InitError {
+        status: InitStatus::FailedGeneric,
+        message,
+    }
+}
+
+/// Binds the configured local ID's port, or the first free one.
+fn bind(config: &LocalConfig) -> Result<(u32, UdpSocket), InitError> {
+    let try_bind = |id: u32| UdpSocket::bind(SocketAddr::new(config.bind_ip, LocalConfig::port_of(id)));
+    if let Some(id) = config.local_id {
+        return try_bind(id).map(|socket| (id, socket)).map_err(|error| {
+            failed(format!(
+                "local backend: cannot use local ID {id} (UDP port {}): {error}; is another instance using it?",
+                LocalConfig::port_of(id)
+            ))
+        });
+    }
+    (1..=MAX_LOCAL_ID)
+        .find_map(|id| try_bind(id).ok().map(|socket| (id, socket)))
+        .ok_or_else(|| failed(format!("local backend: all {MAX_LOCAL_ID} local IDs are in use")))
+}

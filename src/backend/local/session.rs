@@ -1,0 +1,389 @@
+//! One session with one remote user, as the local backend keeps it: Steam's rules about acceptance,
+//! held messages, requests and failure, with no networking and no Godot in it.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+use crate::steam_types::{ConnectionState, SteamId};
+
+/// How often a session request is repeated while the peer keeps sending and nobody accepts.
+pub const REQUEST_REPEAT: Duration = Duration::from_secs(1);
+/// Most bytes held for a session nobody has accepted yet; more is dropped (the sender times out anyway).
+pub const HELD_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes queued for a peer before its connection is up (Steam's default send buffer is 512 KiB).
+pub const OUTBOX_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// `CONNECTION_END_MISC_TIMEOUT`.
+pub const END_TIMEOUT: i32 = 5003;
+/// `CONNECTION_END_APP_GENERIC`: the peer closed the session.
+pub const END_CLOSED_BY_PEER: i32 = 1000;
+/// `CONNECTION_END_MISC_P2P_RENDEZVOUS`: no way to reach the peer.
+pub const END_NO_ROUTE: i32 = 5008;
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Set up, not yet accepted by both sides.
+    Connecting,
+    Connected,
+    /// The peer closed it: sends fail until a fresh session is started.
+    ClosedByPeer,
+    /// Timed out or lost: sends fail until a fresh session is started.
+    Failed,
+}
+
+impl Phase {
+    pub fn connection_state(self) -> ConnectionState {
+        match self {
+            Phase::Connecting => ConnectionState::CONNECTING,
+            Phase::Connected => ConnectionState::CONNECTED,
+            Phase::ClosedByPeer => ConnectionState::CLOSED_BY_PEER,
+            Phase::Failed => ConnectionState::PROBLEM_DETECTED_LOCALLY,
+        }
+    }
+
+    pub fn is_broken(self) -> bool {
+        matches!(self, Phase::ClosedByPeer | Phase::Failed)
+    }
+}
+
+/// A message received from the peer, waiting to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    pub sender: SteamId,
+    pub channel: i32,
+    pub flags: i32,
+    pub number: i64,
+    pub time_received_usec: i64,
+    pub payload: Vec<u8>,
+}
+
+/// A message to the peer, waiting for the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub frame: Vec<u8>,
+    pub reliable: bool,
+}
+
+/// Byte and packet counters, with the per-second rates of the last full second.
+#[derive(Debug, Clone, Default)]
+pub struct Traffic {
+    pub bytes_out: u64,
+    pub packets_out: u64,
+    pub bytes_in: u64,
+    pub packets_in: u64,
+    window_start: Duration,
+    window: [u64; 4],
+    pub rates: [f32; 4],
+}
+
+impl Traffic {
+    pub fn sent(&mut self, bytes: usize) {
+        self.bytes_out += bytes as u64;
+        self.packets_out += 1;
+    }
+
+    pub fn received(&mut self, bytes: usize) {
+        self.bytes_in += bytes as u64;
+        self.packets_in += 1;
+    }
+
+    /// Closes the measuring window once a second: rates are packets out, bytes out, packets in, bytes in.
+    pub fn tick(&mut self, now: Duration) {
+        let elapsed = now.saturating_sub(self.window_start);
+        if elapsed < Duration::from_secs(1) {
+            return;
+        }
+        let totals = [self.packets_out, self.bytes_out, self.packets_in, self.bytes_in];
+        let seconds = elapsed.as_secs_f32();
+        for ((rate, total), start) in self.rates.iter_mut().zip(totals).zip(self.window) {
+            *rate = total.saturating_sub(start) as f32 / seconds;
+        }
+        self.window = totals;
+        self.window_start = now;
+    }
+}
+
+/// A session with one remote user.
+#[derive(Debug)]
+pub struct Session {
+    pub remote: SteamId,
+    pub phase: Phase,
+    /// We accepted (explicitly, or by sending to the peer).
+    pub accepted_locally: bool,
+    /// The peer accepted our messages.
+    pub accepted_remotely: bool,
+    /// Messages received before we accepted.
+    pub held: VecDeque<Inbound>,
+    pub held_bytes: usize,
+    /// Messages waiting for our outgoing connection.
+    pub outbox: VecDeque<Outbound>,
+    pub outbox_bytes: usize,
+    /// A request is owed to GDScript (new held data since the last one).
+    pub request_due: bool,
+    pub last_request: Option<Duration>,
+    /// When we first sent to the peer in this session, for the connect timeout.
+    pub sending_since: Option<Duration>,
+    pub last_activity: Duration,
+    pub open_channels: BTreeSet<i32>,
+    pub next_number: i64,
+    pub end_reason: i32,
+    pub end_debug: String,
+    pub traffic: Traffic,
+}
+
+impl Session {
+    pub fn new(remote: SteamId, now: Duration) -> Self {
+        Self {
+            remote,
+            phase: Phase::Connecting,
+            accepted_locally: false,
+            accepted_remotely: false,
+            held: VecDeque::new(),
+            held_bytes: 0,
+            outbox: VecDeque::new(),
+            outbox_bytes: 0,
+            request_due: false,
+            last_request: None,
+            sending_since: None,
+            last_activity: now,
+            open_channels: BTreeSet::new(),
+            next_number: 1,
+            end_reason: 0,
+            end_debug: String::new(),
+            traffic: Traffic {
+                window_start: now,
+                ..Traffic::default()
+            },
+        }
+    }
+
+    /// Holds a message from a peer we have not accepted; false if the hold is full and it was dropped.
+    pub fn hold(&mut self, message: Inbound) -> bool {
+        self.request_due = true;
+        if self.held_bytes + message.payload.len() > HELD_LIMIT_BYTES {
+            return false;
+        }
+        self.held_bytes += message.payload.len();
+        self.held.push_back(message);
+        true
+    }
+
+    /// Accepts the session; returns the held messages, now deliverable, oldest first.
+    pub fn accept(&mut self) -> VecDeque<Inbound> {
+        self.accepted_locally = true;
+        self.request_due = false;
+        self.held_bytes = 0;
+        if self.accepted_remotely || self.sending_since.is_none() {
+            self.phase = Phase::Connected;
+        }
+        for message in &self.held {
+            self.open_channels.insert(message.channel);
+        }
+        std::mem::take(&mut self.held)
+    }
+
+    /// The peer accepted what we send.
+    pub fn accepted_by_peer(&mut self) {
+        self.accepted_remotely = true;
+        if !self.phase.is_broken() {
+            self.phase = Phase::Connected;
+        }
+    }
+
+    /// Whether a session request should be posted now.
+    pub fn take_request(&mut self, now: Duration) -> bool {
+        let repeat_due = self
+            .last_request
+            .is_none_or(|last| now.saturating_sub(last) >= REQUEST_REPEAT);
+        if self.accepted_locally || !self.request_due || self.held.is_empty() || !repeat_due {
+            return false;
+        }
+        self.request_due = false;
+        self.last_request = Some(now);
+        true
+    }
+
+    /// Whether our messages have gone unaccepted (or undelivered) for longer than `timeout`.
+    pub fn connect_timed_out(&self, now: Duration, timeout: Duration) -> bool {
+        !self.phase.is_broken()
+            && !self.accepted_remotely
+            && self
+                .sending_since
+                .is_some_and(|since| now.saturating_sub(since) >= timeout)
+    }
+
+    /// Marks the session failed; returns false if it already was broken (report a failure once).
+    pub fn fail(&mut self, reason: i32, debug: &str) -> bool {
+        if self.phase.is_broken() {
+            return false;
+        }
+        self.phase = Phase::Failed;
+        self.end_reason = reason;
+        self.end_debug = debug.to_owned();
+        self.clear_queues();
+        true
+    }
+
+    /// The peer closed the session.
+    pub fn closed_by_peer(&mut self) {
+        if self.phase.is_broken() {
+            return;
+        }
+        self.phase = Phase::ClosedByPeer;
+        self.end_reason = END_CLOSED_BY_PEER;
+        self.end_debug = "Session closed by peer".into();
+        self.clear_queues();
+    }
+
+    fn clear_queues(&mut self) {
+        self.held.clear();
+        self.held_bytes = 0;
+        self.outbox.clear();
+        self.outbox_bytes = 0;
+    }
+
+    /// Queues a frame until the connection is up; false when the outbox is full.
+    pub fn queue(&mut self, frame: Vec<u8>, reliable: bool) -> bool {
+        if self.outbox_bytes + frame.len() > OUTBOX_LIMIT_BYTES {
+            return false;
+        }
+        self.outbox_bytes += frame.len();
+        self.outbox.push_back(Outbound { frame, reliable });
+        true
+    }
+
+    pub fn pending_bytes(&self) -> (i32, i32) {
+        let reliable: usize = self
+            .outbox
+            .iter()
+            .filter(|message| message.reliable)
+            .map(|message| message.frame.len())
+            .sum();
+        let unreliable = self.outbox_bytes - reliable;
+        (clamp_i32(unreliable), clamp_i32(reliable))
+    }
+
+    pub fn idle_for(&self, now: Duration) -> Duration {
+        now.saturating_sub(self.last_activity)
+    }
+}
+
+fn clamp_i32(value: usize) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEER: SteamId = SteamId(76_561_197_960_265_730);
+
+    fn message(channel: i32, payload: &[u8]) -> Inbound {
+        Inbound {
+            sender: PEER,
+            channel,
+            flags: 8,
+            number: 1,
+            time_received_usec: 0,
+            payload: payload.to_vec(),
+        }
+    }
+
+    fn secs(seconds: u64) -> Duration {
+        Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn held_messages_are_released_in_order_on_accept() {
+        let mut session = Session::new(PEER, secs(0));
+        session.hold(message(0, b"a"));
+        session.hold(message(1, b"b"));
+        let released: Vec<_> = session.accept().into_iter().map(|m| m.payload).collect();
+        assert_eq!(released, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert!(session.held.is_empty());
+        assert_eq!(session.open_channels.iter().copied().collect::<Vec<_>>(), vec![0, 1]);
+    }
+
+    #[test]
+    fn request_is_posted_once_then_repeated_only_after_new_data_and_a_second() {
+        let mut session = Session::new(PEER, secs(0));
+        assert!(!session.take_request(secs(0)), "no request before any data");
+        session.hold(message(0, b"a"));
+        assert!(session.take_request(secs(0)));
+        assert!(!session.take_request(secs(0)), "not twice for the same data");
+        session.hold(message(0, b"b"));
+        assert!(!session.take_request(Duration::from_millis(500)), "not within a second");
+        assert!(session.take_request(secs(1)));
+        assert!(!session.take_request(secs(5)), "no new data, no repeat");
+    }
+
+    #[test]
+    fn accepted_session_posts_no_request() {
+        let mut session = Session::new(PEER, secs(0));
+        session.accept();
+        session.hold(message(0, b"a"));
+        assert!(!session.take_request(secs(3)));
+    }
+
+    #[test]
+    fn hold_is_bounded() {
+        let mut session = Session::new(PEER, secs(0));
+        let big = vec![0; HELD_LIMIT_BYTES / 2 + 1];
+        assert!(session.hold(message(0, &big)));
+        assert!(!session.hold(message(0, &big)));
+        assert_eq!(session.held.len(), 1);
+    }
+
+    #[test]
+    fn outbox_is_bounded() {
+        let mut session = Session::new(PEER, secs(0));
+        assert!(session.queue(vec![0; OUTBOX_LIMIT_BYTES], true));
+        assert!(!session.queue(vec![0; 1], true));
+        assert_eq!(session.pending_bytes(), (0, OUTBOX_LIMIT_BYTES as i32));
+    }
+
+    #[test]
+    fn unaccepted_sender_times_out_after_the_connect_timeout() {
+        let mut session = Session::new(PEER, secs(0));
+        session.sending_since = Some(secs(0));
+        assert!(!session.connect_timed_out(secs(9), secs(10)));
+        assert!(session.connect_timed_out(secs(10), secs(10)));
+        session.accepted_by_peer();
+        assert!(!session.connect_timed_out(secs(60), secs(10)));
+    }
+
+    #[test]
+    fn failure_is_reported_once_and_clears_queues() {
+        let mut session = Session::new(PEER, secs(0));
+        session.queue(vec![1, 2, 3], true);
+        assert!(session.fail(END_TIMEOUT, "gone"));
+        assert!(!session.fail(END_TIMEOUT, "gone again"));
+        assert_eq!(session.phase.connection_state(), ConnectionState::PROBLEM_DETECTED_LOCALLY);
+        assert_eq!(session.outbox_bytes, 0);
+        assert_eq!(session.end_reason, END_TIMEOUT);
+    }
+
+    #[test]
+    fn closed_by_peer_is_broken_with_its_state() {
+        let mut session = Session::new(PEER, secs(0));
+        session.accept();
+        session.closed_by_peer();
+        assert!(session.phase.is_broken());
+        assert_eq!(session.phase.connection_state(), ConnectionState::CLOSED_BY_PEER);
+        session.accepted_by_peer();
+        assert_eq!(session.phase, Phase::ClosedByPeer, "a late accept does not revive it");
+    }
+
+    #[test]
+    fn traffic_rates_cover_the_last_second() {
+        let mut traffic = Traffic::default();
+        traffic.sent(100);
+        traffic.sent(100);
+        traffic.received(50);
+        traffic.tick(secs(1));
+        assert_eq!(traffic.rates, [2.0, 200.0, 1.0, 50.0]);
+        traffic.tick(secs(2));
+        assert_eq!(traffic.rates, [0.0, 0.0, 0.0, 0.0]);
+    }
+}

@@ -1,0 +1,149 @@
+//! The local backend's UDP socket as ENet sees it, with optional simulated loss, lag and jitter (in the
+//! spirit of Steam's FakePacketLoss/FakePacketLag) applied to outgoing datagrams.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rusty_enet::{MTU_MAX, PacketReceived, Socket, SocketOptions};
+
+/// The time source shared by the session logic and ENet, so tests can drive both with one clock.
+pub type Clock = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+/// A clock counting from its creation.
+pub fn system_clock() -> Clock {
+    let start = Instant::now();
+    Arc::new(move || start.elapsed())
+}
+
+/// Simulated network conditions for outgoing datagrams.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Impairment {
+    pub loss_percent: f32,
+    pub lag: Duration,
+    pub jitter: Duration,
+}
+
+impl Impairment {
+    fn is_none(&self) -> bool {
+        self.loss_percent <= 0.0 && self.lag.is_zero() && self.jitter.is_zero()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Delayed {
+    due: Duration,
+    sequence: u64,
+    address: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// A UDP socket for ENet that can drop and delay what it sends.
+pub struct ImpairedSocket {
+    socket: UdpSocket,
+    impairment: Impairment,
+    clock: Clock,
+    rng: fastrand::Rng,
+    delayed: BinaryHeap<Reverse<Delayed>>,
+    sequence: u64,
+}
+
+impl ImpairedSocket {
+    pub fn new(socket: UdpSocket, impairment: Impairment, clock: Clock) -> Self {
+        Self {
+            socket,
+            impairment,
+            clock,
+            rng: fastrand::Rng::new(),
+            delayed: BinaryHeap::new(),
+            sequence: 0,
+        }
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Sends the delayed datagrams whose time has come.
+    fn release_due(&mut self) {
+        let now = (self.clock)();
+        while self
+            .delayed
+            .peek()
+            .is_some_and(|Reverse(delayed)| delayed.due <= now)
+        {
+            if let Some(Reverse(delayed)) = self.delayed.pop() {
+                // A lost datagram is what UDP allows; ENet retransmits reliable data.
+                let _ = self.socket.send_to(&delayed.bytes, delayed.address);
+            }
+        }
+    }
+}
+
+impl Socket for ImpairedSocket {
+    type Address = SocketAddr;
+    type Error = io::Error;
+
+    fn init(&mut self, _options: SocketOptions) -> Result<(), io::Error> {
+        self.socket.set_nonblocking(true)
+    }
+
+    fn send(&mut self, address: SocketAddr, buffer: &[u8]) -> Result<usize, io::Error> {
+        self.release_due();
+        if self.impairment.is_none() {
+            return match self.socket.send_to(buffer, address) {
+                Ok(sent) => Ok(sent),
+                // The datagram is gone, as on any lossy network; ENet copes.
+                Err(error) if is_transient(&error) => Ok(buffer.len()),
+                Err(error) => Err(error),
+            };
+        }
+        if self.rng.f32() * 100.0 < self.impairment.loss_percent {
+            return Ok(buffer.len());
+        }
+        let jitter = self.impairment.jitter.as_micros() as u64;
+        let extra = if jitter == 0 {
+            0
+        } else {
+            self.rng.u64(0..=jitter)
+        };
+        self.sequence += 1;
+        self.delayed.push(Reverse(Delayed {
+            due: (self.clock)() + self.impairment.lag + Duration::from_micros(extra),
+            sequence: self.sequence,
+            address,
+            bytes: buffer.to_vec(),
+        }));
+        self.release_due();
+        Ok(buffer.len())
+    }
+
+    fn receive(
+        &mut self,
+        buffer: &mut [u8; MTU_MAX],
+    ) -> Result<Option<(SocketAddr, PacketReceived)>, io::Error> {
+        self.release_due();
+        loop {
+            match self.socket.recv_from(buffer) {
+                Ok((size, address)) => return Ok(Some((address, PacketReceived::Complete(size)))),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                // An ICMP "port unreachable" from an earlier send to a peer that is gone: keep reading.
+                Err(error) if is_transient(&error) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+fn is_transient(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+    )
+}

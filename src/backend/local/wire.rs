@@ -1,0 +1,263 @@
+//! The local backend's frames: what one ENet packet carries. Parsing never panics; anything malformed is
+//! reported as an error and dropped by the caller.
+//!
+//! ```text
+//! HELLO  = 1, version: u8, from: u64, to: u64      first packet on a connection, from its initiator
+//! DATA   = 2, channel: u32, flags: u32, number: u64, payload...
+//! ACCEPT = 3                                        the receiver accepted the sender's session
+//! CLOSE  = 4                                        the sender closed its session with the receiver
+//! ```
+//! Integers are little-endian.
+
+use std::fmt;
+
+use crate::steam_types::SteamId;
+
+/// Bumped whenever a frame's layout changes; peers with another version are refused.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+const HELLO: u8 = 1;
+const DATA: u8 = 2;
+const ACCEPT: u8 = 3;
+const CLOSE: u8 = 4;
+
+const HELLO_LEN: usize = 1 + 1 + 8 + 8;
+/// Bytes before a DATA frame's payload.
+pub const DATA_HEADER_LEN: usize = 1 + 4 + 4 + 8;
+
+/// A decoded frame. `Data` borrows its payload from the packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    Hello {
+        version: u8,
+        from: SteamId,
+        to: SteamId,
+    },
+    Data {
+        channel: i32,
+        flags: i32,
+        number: i64,
+        payload: &'a [u8],
+    },
+    Accept,
+    Close,
+}
+
+/// Why bytes from the network were not a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireError {
+    Empty,
+    UnknownKind(u8),
+    Truncated { kind: u8, len: usize },
+    TrailingBytes { kind: u8, len: usize },
+    NegativeChannel(i64),
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "empty frame"),
+            Self::UnknownKind(kind) => write!(f, "unknown frame kind {kind}"),
+            Self::Truncated { kind, len } => write!(f, "frame kind {kind} truncated at {len} bytes"),
+            Self::TrailingBytes { kind, len } => {
+                write!(f, "frame kind {kind} has trailing bytes ({len} in all)")
+            }
+            Self::NegativeChannel(channel) => write!(f, "channel {channel} out of range"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+impl Frame<'_> {
+    /// Parses one packet.
+    pub fn decode(bytes: &[u8]) -> Result<Frame<'_>, WireError> {
+        let (&kind, body) = bytes.split_first().ok_or(WireError::Empty)?;
+        let exact = |expected: usize| -> Result<(), WireError> {
+            match bytes.len() {
+                len if len < expected => Err(WireError::Truncated { kind, len }),
+                len if len > expected => Err(WireError::TrailingBytes { kind, len }),
+                _ => Ok(()),
+            }
+        };
+        match kind {
+            HELLO => {
+                exact(HELLO_LEN)?;
+                Ok(Frame::Hello {
+                    version: body[0],
+                    from: SteamId(read_u64(&body[1..9])),
+                    to: SteamId(read_u64(&body[9..17])),
+                })
+            }
+            DATA => {
+                if bytes.len() < DATA_HEADER_LEN {
+                    return Err(WireError::Truncated {
+                        kind,
+                        len: bytes.len(),
+                    });
+                }
+                let channel = read_u32(&body[0..4]);
+                let channel = i32::try_from(channel)
+                    .map_err(|_| WireError::NegativeChannel(i64::from(channel)))?;
+                Ok(Frame::Data {
+                    channel,
+                    flags: read_u32(&body[4..8]) as i32,
+                    number: read_u64(&body[8..16]) as i64,
+                    payload: &body[16..],
+                })
+            }
+            ACCEPT => exact(1).map(|()| Frame::Accept),
+            CLOSE => exact(1).map(|()| Frame::Close),
+            other => Err(WireError::UnknownKind(other)),
+        }
+    }
+
+    /// Serialises the frame into a new buffer.
+    pub fn encode(&self) -> Vec<u8> {
+        match *self {
+            Frame::Hello { version, from, to } => {
+                let mut bytes = Vec::with_capacity(HELLO_LEN);
+                bytes.push(HELLO);
+                bytes.push(version);
+                bytes.extend_from_slice(&from.0.to_le_bytes());
+                bytes.extend_from_slice(&to.0.to_le_bytes());
+                bytes
+            }
+            Frame::Data {
+                channel,
+                flags,
+                number,
+                payload,
+            } => {
+                let mut bytes = Vec::with_capacity(DATA_HEADER_LEN + payload.len());
+                bytes.push(DATA);
+                bytes.extend_from_slice(&(channel as u32).to_le_bytes());
+                bytes.extend_from_slice(&(flags as u32).to_le_bytes());
+                bytes.extend_from_slice(&(number as u64).to_le_bytes());
+                bytes.extend_from_slice(payload);
+                bytes
+            }
+            Frame::Accept => vec![ACCEPT],
+            Frame::Close => vec![CLOSE],
+        }
+    }
+}
+
+fn read_u32(bytes: &[u8]) -> u32 {
+    let mut buffer = [0; 4];
+    buffer.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(buffer)
+}
+
+fn read_u64(bytes: &[u8]) -> u64 {
+    let mut buffer = [0; 8];
+    buffer.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(frame: Frame<'_>) {
+        let bytes = frame.encode();
+        assert_eq!(Frame::decode(&bytes), Ok(frame));
+    }
+
+    #[test]
+    fn every_frame_kind_round_trips() {
+        round_trip(Frame::Hello {
+            version: PROTOCOL_VERSION,
+            from: SteamId(76_561_197_960_265_729),
+            to: SteamId(u64::MAX),
+        });
+        round_trip(Frame::Data {
+            channel: i32::MAX,
+            flags: 8,
+            number: 42,
+            payload: b"hello",
+        });
+        round_trip(Frame::Data {
+            channel: 0,
+            flags: 0,
+            number: 0,
+            payload: &[],
+        });
+        round_trip(Frame::Accept);
+        round_trip(Frame::Close);
+    }
+
+    #[test]
+    fn empty_packet_is_rejected() {
+        assert_eq!(Frame::decode(&[]), Err(WireError::Empty));
+    }
+
+    #[test]
+    fn unknown_kind_is_rejected() {
+        assert_eq!(Frame::decode(&[99, 1, 2]), Err(WireError::UnknownKind(99)));
+    }
+
+    #[test]
+    fn every_truncation_of_every_frame_is_rejected_without_panic() {
+        let frames = [
+            Frame::Hello {
+                version: 1,
+                from: SteamId(1),
+                to: SteamId(2),
+            }
+            .encode(),
+            Frame::Data {
+                channel: 3,
+                flags: 8,
+                number: 7,
+                payload: b"",
+            }
+            .encode(),
+        ];
+        for bytes in frames {
+            for len in 1..bytes.len() {
+                assert!(Frame::decode(&bytes[..len]).is_err(), "{len} bytes of {bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_after_fixed_frames_are_rejected() {
+        assert!(Frame::decode(&[ACCEPT, 0]).is_err());
+        assert!(Frame::decode(&[CLOSE, 0]).is_err());
+        let mut hello = Frame::Hello {
+            version: 1,
+            from: SteamId(1),
+            to: SteamId(2),
+        }
+        .encode();
+        hello.push(0);
+        assert!(Frame::decode(&hello).is_err());
+    }
+
+    #[test]
+    fn channel_above_i32_is_rejected() {
+        let mut bytes = Frame::Data {
+            channel: 0,
+            flags: 0,
+            number: 0,
+            payload: b"x",
+        }
+        .encode();
+        bytes[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            Frame::decode(&bytes),
+            Err(WireError::NegativeChannel(i64::from(u32::MAX)))
+        );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let len = rng.usize(0..64);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+            let _ = Frame::decode(&bytes);
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The local backend's Steam semantics, between two backends on real loopback UDP sockets, driven by one
+//! manual clock so timeouts are deterministic.
+
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use godot_steam_messages::backend::config::LocalConfig;
+use godot_steam_messages::backend::local::LocalBackend;
+use godot_steam_messages::backend::local::transport::Clock;
+use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
+use godot_steam_messages::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
+
+const RELIABLE: i32 = send_flags::RELIABLE;
+const STEP: Duration = Duration::from_millis(5);
+
+struct Pair {
+    a: LocalBackend,
+    b: LocalBackend,
+    a_id: SteamId,
+    b_id: SteamId,
+    time: Arc<AtomicU64>,
+    a_events: Vec<BackendEvent>,
+    b_events: Vec<BackendEvent>,
+}
+
+fn pair() -> Pair {
+    pair_with(LocalConfig {
+        connect_timeout: Duration::from_secs(3),
+        ..LocalConfig::default()
+    })
+}
+
+fn pair_with(config: LocalConfig) -> Pair {
+    let time = Arc::new(AtomicU64::new(1_000_000));
+    let clock_time = Arc::clone(&time);
+    let clock: Clock = Arc::new(move || Duration::from_micros(clock_time.load(Ordering::SeqCst)));
+    let a_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (a_id, b_id) = (LocalConfig::steam_id_of(1), LocalConfig::steam_id_of(2));
+    let mut a_config = config.clone();
+    a_config.peers = vec![(b_id, b_socket.local_addr().unwrap())];
+    let mut b_config = config;
+    b_config.peers = vec![(a_id, a_socket.local_addr().unwrap())];
+    Pair {
+        a: LocalBackend::with_socket(a_id, a_socket, a_config, clock.clone()).unwrap(),
+        b: LocalBackend::with_socket(b_id, b_socket, b_config, clock).unwrap(),
+        a_id,
+        b_id,
+        time,
+        a_events: Vec::new(),
+        b_events: Vec::new(),
+    }
+}
+
+impl Pair {
+    fn step(&mut self) {
+        self.time
+            .fetch_add(STEP.as_micros() as u64, Ordering::SeqCst);
+        self.a.poll(&mut self.a_events);
+        self.b.poll(&mut self.b_events);
+        // Let the kernel move the datagrams.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+
+    fn run_for(&mut self, duration: Duration) {
+        for _ in 0..(duration.as_millis() / STEP.as_millis()).max(1) {
+            self.step();
+        }
+    }
+
+    fn run_until(&mut self, what: &str, mut done: impl FnMut(&mut Self) -> bool) {
+        for _ in 0..4_000 {
+            if done(self) {
+                return;
+            }
+            self.step();
+        }
+        panic!("timed out waiting for: {what}");
+    }
+}
+
+fn receive(backend: &mut LocalBackend, channel: i32) -> Vec<Vec<u8>> {
+    let mut payloads = Vec::new();
+    backend.receive_messages_on_channel(channel, usize::MAX, &mut |message| {
+        payloads.push(message.payload.to_vec())
+    });
+    payloads
+}
+
+fn requests(events: &[BackendEvent]) -> usize {
+    events
+        .iter()
+        .filter(|event| matches!(event, BackendEvent::SessionRequest { .. }))
+        .count()
+}
+
+#[test]
+fn first_message_posts_a_session_request_and_is_held_until_accepted() {
+    let mut p = pair();
+    assert_eq!(p.a.send_message_to_user(p.b_id, b"hi", RELIABLE, 0), SteamResult::OK);
+    p.run_until("a session request", |p| requests(&p.b_events) > 0);
+    assert_eq!(p.b_events[0], BackendEvent::SessionRequest { remote: p.a_id });
+    assert!(receive(&mut p.b, 0).is_empty(), "nothing is delivered before accept");
+    assert!(p.b.accept_session_with_user(p.a_id));
+    assert_eq!(receive(&mut p.b, 0), vec![b"hi".to_vec()]);
+}
+
+#[test]
+fn accepting_an_unknown_user_returns_false() {
+    let mut p = pair();
+    assert!(!p.b.accept_session_with_user(p.a_id));
+}
+
+#[test]
+fn requests_repeat_while_the_peer_keeps_sending() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"1", RELIABLE, 0);
+    p.run_until("first request", |p| requests(&p.b_events) == 1);
+    for _ in 0..3 {
+        p.a.send_message_to_user(p.b_id, b"again", RELIABLE, 0);
+        p.run_for(Duration::from_millis(1_100));
+    }
+    assert!(requests(&p.b_events) >= 3, "{:?}", p.b_events);
+}
+
+#[test]
+fn reliable_messages_arrive_exactly_once_and_in_order_per_channel() {
+    let mut p = pair();
+    p.b.send_message_to_user(p.a_id, b"open", RELIABLE, 9);
+    p.a.send_message_to_user(p.b_id, b"open", RELIABLE, 9);
+    p.run_until("both accepted", |p| {
+        receive(&mut p.a, 9).len() + receive(&mut p.b, 9).len() > 0
+    });
+    let count = 3_000u32;
+    for i in 0..count {
+        let channel = (i % 3) as i32;
+        let result = p.a.send_message_to_user(p.b_id, &i.to_le_bytes(), RELIABLE, channel);
+        assert_eq!(result, SteamResult::OK);
+        if i % 200 == 0 {
+            p.step();
+        }
+    }
+    let mut got: [Vec<u32>; 3] = Default::default();
+    p.run_until("all messages", |p| {
+        for (channel, list) in got.iter_mut().enumerate() {
+            for payload in receive(&mut p.b, channel as i32) {
+                list.push(u32::from_le_bytes(payload.try_into().unwrap()));
+            }
+        }
+        got.iter().map(Vec::len).sum::<usize>() >= count as usize
+    });
+    for (channel, list) in got.iter().enumerate() {
+        let expected: Vec<u32> = (0..count).filter(|i| (i % 3) as usize == channel).collect();
+        assert_eq!(list, &expected, "channel {channel}");
+    }
+}
+
+#[test]
+fn sending_to_a_requesting_peer_accepts_its_session() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"from a", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.send_message_to_user(p.a_id, b"from b", RELIABLE, 0);
+    assert_eq!(receive(&mut p.b, 0), vec![b"from a".to_vec()]);
+    p.run_until("a receives", |p| !receive(&mut p.a, 0).is_empty());
+    assert_eq!(requests(&p.a_events), 0, "a started the session, so it gets no request");
+}
+
+#[test]
+fn unaccepted_session_fails_on_the_sender_after_the_connect_timeout() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"knock", RELIABLE, 0);
+    p.run_for(Duration::from_secs(2));
+    assert!(p.a_events.is_empty());
+    p.run_until("failure", |p| !p.a_events.is_empty());
+    match &p.a_events[0] {
+        BackendEvent::SessionFailed {
+            remote,
+            reason,
+            state,
+            ..
+        } => {
+            assert_eq!(*remote, p.b_id);
+            assert_eq!(*reason, 5003);
+            assert_eq!(*state, ConnectionState::PROBLEM_DETECTED_LOCALLY);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"again", RELIABLE, 0),
+        SteamResult::NO_CONNECTION
+    );
+}
+
+#[test]
+fn closed_session_is_closed_by_peer_on_the_other_side_until_autorestart() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    p.run_until("connected", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
+    });
+    assert!(p.b.close_session_with_user(p.a_id));
+    p.run_until("closed by peer", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CLOSED_BY_PEER
+    });
+    assert!(p.a_events.is_empty(), "closing posts no callback");
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"x", RELIABLE, 0),
+        SteamResult::NO_CONNECTION
+    );
+    let restart = RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
+    assert_eq!(p.a.send_message_to_user(p.b_id, b"again", restart, 0), SteamResult::OK);
+    let before = requests(&p.b_events);
+    p.run_until("a new request", |p| requests(&p.b_events) > before);
+    p.b.accept_session_with_user(p.a_id);
+    // Unread messages of the closed session were discarded with it.
+    assert_eq!(receive(&mut p.b, 0), vec![b"again".to_vec()]);
+}
+
+#[test]
+fn closing_the_last_channel_closes_the_session() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"one", RELIABLE, 1);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    assert_eq!(receive(&mut p.b, 1).len(), 1);
+    assert!(p.b.close_channel_with_user(p.a_id, 1));
+    assert_eq!(
+        p.b.session_connection_info(p.a_id).state,
+        ConnectionState::NONE
+    );
+    p.run_until("closed by peer", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CLOSED_BY_PEER
+    });
+    let restart = RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
+    let before = requests(&p.b_events);
+    p.a.send_message_to_user(p.b_id, b"two", restart, 1);
+    p.run_until("a new request", |p| requests(&p.b_events) > before);
+}
+
+#[test]
+fn vanished_peer_fails_the_session() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    p.run_until("connected", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
+    });
+    // Simulate a killed process: its socket goes away without a word.
+    std::mem::forget(std::mem::replace(
+        &mut p.b,
+        LocalBackend::with_socket(
+            p.b_id,
+            UdpSocket::bind("127.0.0.1:0").unwrap(),
+            LocalConfig::default(),
+            Arc::new(|| Duration::ZERO),
+        )
+        .unwrap(),
+    ));
+    p.a.send_message_to_user(p.b_id, b"anyone?", RELIABLE, 0);
+    p.run_until("failure", |p| {
+        p.a_events
+            .iter()
+            .any(|event| matches!(event, BackendEvent::SessionFailed { reason: 5003, .. }))
+    });
+    assert_eq!(
+        p.a.session_connection_info(p.b_id).state,
+        ConnectionState::PROBLEM_DETECTED_LOCALLY
+    );
+}
+
+#[test]
+fn session_info_reports_state_address_and_traffic() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    p.run_until("connected", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
+    });
+    for _ in 0..50 {
+        p.a.send_message_to_user(p.b_id, &[7; 100], RELIABLE, 0);
+    }
+    p.run_for(Duration::from_millis(1_200));
+    let info = p.a.session_connection_info(p.b_id);
+    assert_eq!(info.connection.identity, p.b_id);
+    assert_eq!(info.connection.remote_address, "127.0.0.1");
+    assert!(info.status.ping >= 0, "{info:?}");
+    assert!(info.status.out_bytes_per_sec > 0.0 || info.status.out_packets_per_sec >= 0.0);
+    assert_eq!(p.a.session_connection_info(SteamId(12345)).state, ConnectionState::NONE);
+}
+
+#[test]
+fn unknown_peer_fails_with_no_route() {
+    let mut p = pair();
+    let stranger = SteamId(76_561_198_999_999_999);
+    assert_eq!(p.a.send_message_to_user(stranger, b"?", RELIABLE, 0), SteamResult::OK);
+    p.step();
+    assert!(matches!(
+        p.a_events.as_slice(),
+        [BackendEvent::SessionFailed { reason: 5008, .. }]
+    ));
+}
+
+#[test]
+fn full_send_buffer_before_connecting_returns_limit_exceeded() {
+    let mut p = pair();
+    let big = vec![0u8; 300 * 1024];
+    let results: Vec<SteamResult> = (0..5)
+        .map(|_| p.a.send_message_to_user(p.b_id, &big, RELIABLE, 0))
+        .collect();
+    assert_eq!(results[0], SteamResult::OK);
+    assert!(results.contains(&SteamResult::LIMIT_EXCEEDED), "{results:?}");
+}
+
+#[test]
+fn unreliable_no_delay_before_connecting_is_ignored() {
+    let mut p = pair();
+    let flags = send_flags::UNRELIABLE | send_flags::NO_DELAY;
+    assert_eq!(p.a.send_message_to_user(p.b_id, b"now", flags, 0), SteamResult::IGNORED);
+}
+
+#[test]
+fn garbage_datagrams_do_not_disturb_a_session() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"before", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    let attacker = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut rng = fastrand::Rng::with_seed(1);
+    for _ in 0..500 {
+        let len = rng.usize(0..1200);
+        let junk: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+        attacker.send_to(&junk, p.b.local_address()).unwrap();
+    }
+    p.a.send_message_to_user(p.b_id, b"after", RELIABLE, 0);
+    let mut got = Vec::new();
+    p.run_until("after", |p| {
+        got.extend(receive(&mut p.b, 0));
+        got.len() >= 2
+    });
+    assert_eq!(got, vec![b"before".to_vec(), b"after".to_vec()]);
+}
