@@ -99,10 +99,19 @@ fn requests(events: &[BackendEvent]) -> usize {
 #[test]
 fn first_message_posts_a_session_request_and_is_held_until_accepted() {
     let mut p = pair();
-    assert_eq!(p.a.send_message_to_user(p.b_id, b"hi", RELIABLE, 0), SteamResult::OK);
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"hi", RELIABLE, 0),
+        SteamResult::OK
+    );
     p.run_until("a session request", |p| requests(&p.b_events) > 0);
-    assert_eq!(p.b_events[0], BackendEvent::SessionRequest { remote: p.a_id });
-    assert!(receive(&mut p.b, 0).is_empty(), "nothing is delivered before accept");
+    assert_eq!(
+        p.b_events[0],
+        BackendEvent::SessionRequest { remote: p.a_id }
+    );
+    assert!(
+        receive(&mut p.b, 0).is_empty(),
+        "nothing is delivered before accept"
+    );
     assert!(p.b.accept_session_with_user(p.a_id));
     assert_eq!(receive(&mut p.b, 0), vec![b"hi".to_vec()]);
 }
@@ -136,7 +145,8 @@ fn reliable_messages_arrive_exactly_once_and_in_order_per_channel() {
     let count = 3_000u32;
     for i in 0..count {
         let channel = (i % 3) as i32;
-        let result = p.a.send_message_to_user(p.b_id, &i.to_le_bytes(), RELIABLE, channel);
+        let result =
+            p.a.send_message_to_user(p.b_id, &i.to_le_bytes(), RELIABLE, channel);
         assert_eq!(result, SteamResult::OK);
         if i % 200 == 0 {
             p.step();
@@ -165,7 +175,11 @@ fn sending_to_a_requesting_peer_accepts_its_session() {
     p.b.send_message_to_user(p.a_id, b"from b", RELIABLE, 0);
     assert_eq!(receive(&mut p.b, 0), vec![b"from a".to_vec()]);
     p.run_until("a receives", |p| !receive(&mut p.a, 0).is_empty());
-    assert_eq!(requests(&p.a_events), 0, "a started the session, so it gets no request");
+    assert_eq!(
+        requests(&p.a_events),
+        0,
+        "a started the session, so it gets no request"
+    );
 }
 
 #[test]
@@ -213,7 +227,10 @@ fn closed_session_is_closed_by_peer_on_the_other_side_until_autorestart() {
         SteamResult::NO_CONNECTION
     );
     let restart = RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
-    assert_eq!(p.a.send_message_to_user(p.b_id, b"again", restart, 0), SteamResult::OK);
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"again", restart, 0),
+        SteamResult::OK
+    );
     let before = requests(&p.b_events);
     p.run_until("a new request", |p| requests(&p.b_events) > before);
     p.b.accept_session_with_user(p.a_id);
@@ -292,14 +309,20 @@ fn session_info_reports_state_address_and_traffic() {
     assert_eq!(info.connection.remote_address, "127.0.0.1");
     assert!(info.status.ping >= 0, "{info:?}");
     assert!(info.status.out_bytes_per_sec > 0.0 || info.status.out_packets_per_sec >= 0.0);
-    assert_eq!(p.a.session_connection_info(SteamId(12345)).state, ConnectionState::NONE);
+    assert_eq!(
+        p.a.session_connection_info(SteamId(12345)).state,
+        ConnectionState::NONE
+    );
 }
 
 #[test]
 fn unknown_peer_fails_with_no_route() {
     let mut p = pair();
     let stranger = SteamId(76_561_198_999_999_999);
-    assert_eq!(p.a.send_message_to_user(stranger, b"?", RELIABLE, 0), SteamResult::OK);
+    assert_eq!(
+        p.a.send_message_to_user(stranger, b"?", RELIABLE, 0),
+        SteamResult::OK
+    );
     p.step();
     assert!(matches!(
         p.a_events.as_slice(),
@@ -315,14 +338,20 @@ fn full_send_buffer_before_connecting_returns_limit_exceeded() {
         .map(|_| p.a.send_message_to_user(p.b_id, &big, RELIABLE, 0))
         .collect();
     assert_eq!(results[0], SteamResult::OK);
-    assert!(results.contains(&SteamResult::LIMIT_EXCEEDED), "{results:?}");
+    assert!(
+        results.contains(&SteamResult::LIMIT_EXCEEDED),
+        "{results:?}"
+    );
 }
 
 #[test]
 fn unreliable_no_delay_before_connecting_is_ignored() {
     let mut p = pair();
     let flags = send_flags::UNRELIABLE | send_flags::NO_DELAY;
-    assert_eq!(p.a.send_message_to_user(p.b_id, b"now", flags, 0), SteamResult::IGNORED);
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"now", flags, 0),
+        SteamResult::IGNORED
+    );
 }
 
 #[test]

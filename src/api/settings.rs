@@ -17,11 +17,35 @@ pub fn register() {
     let range = PropertyHint::RANGE;
     let settings = [
         (APP_ID, 0.to_variant(), int, range, "0,4294967295,1"),
-        (INITIALIZE_ON_STARTUP, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, ""),
-        (EMBED_CALLBACKS, false.to_variant(), VariantType::BOOL, PropertyHint::NONE, ""),
-        (setting::BACKEND, "steam".to_variant(), VariantType::STRING, PropertyHint::ENUM, "steam,local"),
+        (
+            INITIALIZE_ON_STARTUP,
+            false.to_variant(),
+            VariantType::BOOL,
+            PropertyHint::NONE,
+            "",
+        ),
+        (
+            EMBED_CALLBACKS,
+            false.to_variant(),
+            VariantType::BOOL,
+            PropertyHint::NONE,
+            "",
+        ),
+        (
+            setting::BACKEND,
+            "steam".to_variant(),
+            VariantType::STRING,
+            PropertyHint::ENUM,
+            "steam,local",
+        ),
         (setting::LOCAL_ID, 0.to_variant(), int, range, "0,1000,1"),
-        (setting::BIND_ADDRESS, "".to_variant(), VariantType::STRING, PropertyHint::NONE, ""),
+        (
+            setting::BIND_ADDRESS,
+            "".to_variant(),
+            VariantType::STRING,
+            PropertyHint::NONE,
+            "",
+        ),
         (
             setting::PEERS,
             PackedStringArray::new().to_variant(),
@@ -29,11 +53,41 @@ pub fn register() {
             PropertyHint::NONE,
             "",
         ),
-        (setting::FAKE_PACKET_LOSS, 0.0.to_variant(), VariantType::FLOAT, range, "0,100,0.1"),
-        (setting::FAKE_PACKET_LAG, 0.to_variant(), int, range, "0,5000,1"),
-        (setting::FAKE_PACKET_JITTER, 0.to_variant(), int, range, "0,5000,1"),
-        (setting::CONNECT_TIMEOUT, 10_000.to_variant(), int, range, "100,600000,1"),
-        (setting::IDLE_TIMEOUT, 180_000.to_variant(), int, range, "1000,3600000,1"),
+        (
+            setting::FAKE_PACKET_LOSS,
+            0.0.to_variant(),
+            VariantType::FLOAT,
+            range,
+            "0,100,0.1",
+        ),
+        (
+            setting::FAKE_PACKET_LAG,
+            0.to_variant(),
+            int,
+            range,
+            "0,5000,1",
+        ),
+        (
+            setting::FAKE_PACKET_JITTER,
+            0.to_variant(),
+            int,
+            range,
+            "0,5000,1",
+        ),
+        (
+            setting::CONNECT_TIMEOUT,
+            10_000.to_variant(),
+            int,
+            range,
+            "100,600000,1",
+        ),
+        (
+            setting::IDLE_TIMEOUT,
+            180_000.to_variant(),
+            int,
+            range,
+            "1000,3600000,1",
+        ),
     ];
     for (name, default, kind, hint, hint_string) in settings {
         add_setting(name, default, kind, hint, hint_string);
@@ -68,7 +122,11 @@ pub fn config_sources() -> ConfigSources {
     .filter(|name| project.has_setting(*name))
     .map(|name| (name.to_owned(), setting_text(&project.get_setting(name))))
     .collect();
-    ConfigSources { args, env, settings }
+    ConfigSources {
+        args,
+        env,
+        settings,
+    }
 }
 
 /// A setting as the text the configuration parser reads; lists become comma-separated.

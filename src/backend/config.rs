@@ -28,11 +28,27 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("local-id", "GODOT_STEAM_LOCAL_ID", setting::LOCAL_ID),
     ("bind", "GODOT_STEAM_BIND", setting::BIND_ADDRESS),
     ("peer", "GODOT_STEAM_PEERS", setting::PEERS),
-    ("fake-loss", "GODOT_STEAM_FAKE_LOSS", setting::FAKE_PACKET_LOSS),
+    (
+        "fake-loss",
+        "GODOT_STEAM_FAKE_LOSS",
+        setting::FAKE_PACKET_LOSS,
+    ),
     ("fake-lag", "GODOT_STEAM_FAKE_LAG", setting::FAKE_PACKET_LAG),
-    ("fake-jitter", "GODOT_STEAM_FAKE_JITTER", setting::FAKE_PACKET_JITTER),
-    ("connect-timeout", "GODOT_STEAM_CONNECT_TIMEOUT", setting::CONNECT_TIMEOUT),
-    ("idle-timeout", "GODOT_STEAM_IDLE_TIMEOUT", setting::IDLE_TIMEOUT),
+    (
+        "fake-jitter",
+        "GODOT_STEAM_FAKE_JITTER",
+        setting::FAKE_PACKET_JITTER,
+    ),
+    (
+        "connect-timeout",
+        "GODOT_STEAM_CONNECT_TIMEOUT",
+        setting::CONNECT_TIMEOUT,
+    ),
+    (
+        "idle-timeout",
+        "GODOT_STEAM_IDLE_TIMEOUT",
+        setting::IDLE_TIMEOUT,
+    ),
 ];
 
 /// Local IDs map to ports `BASE_PORT + id`, so instances on one machine find each other with no setup.
@@ -89,7 +105,9 @@ impl LocalConfig {
     /// The local ID behind a Steam ID, when it is one of ours.
     pub fn local_id_of(steam_id: SteamId) -> Option<u32> {
         let id = steam_id.0.checked_sub(SteamId::INDIVIDUAL_PUBLIC_BASE)?;
-        u32::try_from(id).ok().filter(|id| (1..=MAX_LOCAL_ID).contains(id))
+        u32::try_from(id)
+            .ok()
+            .filter(|id| (1..=MAX_LOCAL_ID).contains(id))
     }
 
     /// The UDP port of local ID `id`.
@@ -103,7 +121,10 @@ impl LocalConfig {
             return Some(*address);
         }
         let id = Self::local_id_of(steam_id)?;
-        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), Self::port_of(id)))
+        Some(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Self::port_of(id),
+        ))
     }
 }
 
@@ -164,8 +185,9 @@ impl ConfigSources {
     fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError> {
         self.value(name)
             .map(|text| {
-                text.parse::<T>()
-                    .map_err(|_| ConfigError(format!("--steam-{name}: '{text}' is not a valid number")))
+                text.parse::<T>().map_err(|_| {
+                    ConfigError(format!("--steam-{name}: '{text}' is not a valid number"))
+                })
             })
             .transpose()
     }
@@ -182,9 +204,11 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
             )));
         }
     };
-    let mut config = LocalConfig::default();
-    // A local ID of 0 (the project setting's default) means "pick one".
-    config.local_id = sources.number::<u32>("local-id")?.filter(|&id| id != 0);
+    let mut config = LocalConfig {
+        // A local ID of 0 (the project setting's default) means "pick one".
+        local_id: sources.number::<u32>("local-id")?.filter(|&id| id != 0),
+        ..LocalConfig::default()
+    };
     if let Some(id) = config.local_id
         && u64::from(id) > u64::from(u16::MAX - BASE_PORT)
     {
@@ -227,7 +251,11 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
 fn parse_peer(text: &str) -> Result<(SteamId, SocketAddr), ConfigError> {
     let error = || ConfigError(format!("--steam-peer: '{text}' is not STEAMID@host:port"));
     let (id, address) = text.split_once('@').ok_or_else(error)?;
-    let id = id.parse::<u64>().ok().filter(|&id| id != 0).ok_or_else(error)?;
+    let id = id
+        .parse::<u64>()
+        .ok()
+        .filter(|&id| id != 0)
+        .ok_or_else(error)?;
     let address = address
         .to_socket_addrs()
         .ok()
@@ -269,7 +297,11 @@ mod tests {
             &[(setting::BACKEND, "steam")],
         );
         assert_eq!(resolve(&all).unwrap().0, BackendKind::Local);
-        let env = sources(&[], &[("GODOT_STEAM_BACKEND", "local")], &[(setting::BACKEND, "steam")]);
+        let env = sources(
+            &[],
+            &[("GODOT_STEAM_BACKEND", "local")],
+            &[(setting::BACKEND, "steam")],
+        );
         assert_eq!(resolve(&env).unwrap().0, BackendKind::Local);
         let setting = sources(&[], &[], &[(setting::BACKEND, "local")]);
         assert_eq!(resolve(&setting).unwrap().0, BackendKind::Local);
@@ -299,7 +331,10 @@ mod tests {
     #[test]
     fn explicit_peers_are_parsed_and_win() {
         let (_, config) = resolve(&sources(
-            &["--steam-peer=76561197960265730@10.0.0.7:47502", "--steam-peer=5@[::1]:9000"],
+            &[
+                "--steam-peer=76561197960265730@10.0.0.7:47502",
+                "--steam-peer=5@[::1]:9000",
+            ],
             &[],
             &[],
         ))
@@ -309,7 +344,10 @@ mod tests {
             config.address_of(LocalConfig::steam_id_of(2)),
             Some("10.0.0.7:47502".parse().unwrap())
         );
-        assert_eq!(config.address_of(SteamId(5)), Some("[::1]:9000".parse().unwrap()));
+        assert_eq!(
+            config.address_of(SteamId(5)),
+            Some("[::1]:9000".parse().unwrap())
+        );
     }
 
     #[test]
@@ -341,7 +379,11 @@ mod tests {
     #[test]
     fn simulated_network_conditions_are_read() {
         let (_, config) = resolve(&sources(
-            &["--steam-fake-loss=20", "--steam-fake-lag=50", "--steam-fake-jitter=10"],
+            &[
+                "--steam-fake-loss=20",
+                "--steam-fake-lag=50",
+                "--steam-fake-jitter=10",
+            ],
             &[],
             &[],
         ))
@@ -353,7 +395,12 @@ mod tests {
 
     #[test]
     fn unrelated_user_arguments_are_ignored() {
-        let (kind, _) = resolve(&sources(&["--level=3", "--steam-backend=local", "x"], &[], &[])).unwrap();
+        let (kind, _) = resolve(&sources(
+            &["--level=3", "--steam-backend=local", "x"],
+            &[],
+            &[],
+        ))
+        .unwrap();
         assert_eq!(kind, BackendKind::Local);
     }
 }

@@ -135,10 +135,11 @@ pub fn open(
     app_id: u32,
     sources: &config::ConfigSources,
 ) -> Result<Box<dyn MessagesBackend>, crate::steam_types::InitError> {
-    let (kind, local) = config::resolve(sources).map_err(|error| crate::steam_types::InitError {
-        status: crate::steam_types::InitStatus::FailedGeneric,
-        message: error.to_string(),
-    })?;
+    let (kind, local) =
+        config::resolve(sources).map_err(|error| crate::steam_types::InitError {
+            status: crate::steam_types::InitStatus::FailedGeneric,
+            message: error.to_string(),
+        })?;
     match kind {
         config::BackendKind::Steam => Ok(Box::new(steam::SteamBackend::init(app_id)?)),
         config::BackendKind::Local => Ok(Box::new(local::LocalBackend::open(

@@ -3,6 +3,10 @@
 //! A suite is `tests/godot/suites/test_*.gd`, a `SceneTree` script that prints `N passed, N failed` and quits
 //! with a non-zero code on failure. Godot's exit code does not reflect script errors, so the log is read too:
 //! any `SCRIPT ERROR` or leaked object fails the suite.
+//!
+//! `pair_*.gd` suites run as two Godot processes at once on the local backend, with the user arguments
+//! `--role=a|b --steam-local-id=N --peer-local-id=M`; both must pass. A suite's first lines may add user
+//! arguments with a `## args: ...` line.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,14 +60,24 @@ pub fn run_all(
 
     let mut total = Tally::default();
     let mut failed_suites = Vec::new();
+    // Local IDs for pair suites, clear of the ones the demo and users pick first.
+    let mut next_local_id = 20;
     for suite in &suites {
         let name = suite
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or("suite")
             .to_owned();
-        let log_path = logs.join(format!("{name}.log"));
-        let outcome = run_suite(&godot, &project, suite, &log_path);
+        let extra_args = declared_args(suite);
+        let outcome = if name.starts_with("pair_") {
+            next_local_id += 2;
+            run_pair(&godot, &project, suite, &logs, next_local_id, &extra_args)
+        } else {
+            let log_path = logs.join(format!("{name}.log"));
+            let child = start_suite(&godot, &project, suite, &log_path, &extra_args);
+            finish_suite(child, &log_path, suite)
+        };
+        let log_path = logs.join(format!("{name}*.log"));
         total.passed += outcome.tally.passed;
         total.failed += outcome.tally.failed;
         if outcome.problems.is_empty() {
@@ -113,7 +127,7 @@ fn find_suites(dir: &Path, filter: Option<&str>) -> Result<Vec<PathBuf>, String>
                 .file_name()
                 .and_then(|name| name.to_str())
                 .unwrap_or("");
-            name.starts_with("test_")
+            (name.starts_with("test_") || name.starts_with("pair_"))
                 && name.ends_with(".gd")
                 && filter.is_none_or(|text| name.contains(text))
         })
@@ -129,7 +143,34 @@ pub struct SuiteOutcome {
     pub problems: Vec<String>,
 }
 
-fn run_suite(godot: &godot::Godot, project: &Path, suite: &Path, log_path: &Path) -> SuiteOutcome {
+/// A `## key: value` line among a suite's first lines.
+fn header(suite: &Path, key: &str) -> Option<String> {
+    let text = fs::read_to_string(suite).ok()?;
+    let prefix = format!("## {key}:");
+    text.lines().take(10).find_map(|line| {
+        line.trim()
+            .strip_prefix(&prefix)
+            .map(|value| value.trim().to_owned())
+    })
+}
+
+/// User arguments a suite asks for in a `## args:` line.
+fn declared_args(suite: &Path) -> Vec<String> {
+    header(suite, "args")
+        .map(|args| args.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// A Godot process running one suite, or why it could not start.
+type Started = Result<std::process::Child, String>;
+
+fn start_suite(
+    godot: &godot::Godot,
+    project: &Path,
+    suite: &Path,
+    log_path: &Path,
+    user_args: &[String],
+) -> Started {
     let script = format!(
         "res://suites/{}",
         suite
@@ -137,46 +178,109 @@ fn run_suite(godot: &godot::Godot, project: &Path, suite: &Path, log_path: &Path
             .and_then(|name| name.to_str())
             .unwrap_or("")
     );
-    let mut outcome = SuiteOutcome::default();
-    let log = match fs::File::create(log_path) {
-        Ok(file) => file,
-        Err(error) => {
-            outcome.problems.push(format!("cannot create log: {error}"));
-            return outcome;
-        }
-    };
-    let log_err = match log.try_clone() {
-        Ok(file) => file,
-        Err(error) => {
-            outcome.problems.push(format!("cannot share log: {error}"));
-            return outcome;
-        }
-    };
+    let log = fs::File::create(log_path).map_err(|error| format!("cannot create log: {error}"))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|error| format!("cannot share log: {error}"))?;
     let mut command = godot.command();
     command
         .arg("--headless")
         .arg("--path")
         .arg(project)
         .arg("-s")
-        .arg(&script)
+        .arg(&script);
+    if !user_args.is_empty() {
+        command.arg("--").args(user_args);
+    }
+    command
         .stdin(Stdio::null())
         .stdout(log)
-        .stderr(log_err);
-    let status = match run_with_timeout(command, SUITE_TIMEOUT) {
-        Ok(status) => status,
-        Err(error) => {
-            outcome.problems.push(error);
-            None
-        }
-    };
+        .stderr(log_err)
+        .spawn()
+        .map_err(|error| format!("cannot start Godot: {error}"))
+}
+
+/// Waits for a suite's process and reads its log. A suite may declare `## expect-script-errors: N`
+/// (deliberate wrong-type calls, which Godot reports as script errors): exactly N are then allowed.
+fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
+    let mut outcome = SuiteOutcome::default();
+    let status = child.and_then(|child| wait_with_timeout(child, SUITE_TIMEOUT));
     let text = fs::read_to_string(log_path).unwrap_or_default();
     check_log(&text, &mut outcome);
+    if let Some(expected) =
+        header(suite, "expect-script-errors").and_then(|n| n.parse::<usize>().ok())
+    {
+        let found = text
+            .lines()
+            .filter(|line| line.contains("SCRIPT ERROR"))
+            .count();
+        outcome
+            .problems
+            .retain(|problem| !problem.starts_with("log has 'SCRIPT ERROR'"));
+        if found != expected {
+            outcome.problems.push(format!(
+                "expected {expected} script errors from deliberate bad calls, found {found}"
+            ));
+        }
+    }
     match status {
-        Some(0) => {}
-        Some(code) => outcome
+        Ok(0) => {}
+        Ok(code) => outcome
             .problems
             .push(format!("Godot exited with code {code}")),
-        None => {}
+        Err(error) => outcome.problems.push(error),
+    }
+    outcome
+}
+
+/// Runs a pair suite: both roles at once, each with its own log.
+fn run_pair(
+    godot: &godot::Godot,
+    project: &Path,
+    suite: &Path,
+    logs: &Path,
+    first_id: u32,
+    extra_args: &[String],
+) -> SuiteOutcome {
+    let name = suite
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("pair");
+    let roles = [("a", first_id, first_id + 1), ("b", first_id + 1, first_id)];
+    let started: Vec<(String, PathBuf, Started)> = roles
+        .iter()
+        .map(|&(role, id, peer)| {
+            let log_path = logs.join(format!("{name}.{role}.log"));
+            let mut args = vec![
+                "--steam-backend=local".to_owned(),
+                format!("--role={role}"),
+                format!("--steam-local-id={id}"),
+                format!("--peer-local-id={peer}"),
+            ];
+            args.extend_from_slice(extra_args);
+            let child = start_suite(godot, project, suite, &log_path, &args);
+            (role.to_owned(), log_path, child)
+        })
+        .collect();
+    // `## allow-exit: b` lets a role end by killing itself (its summary must still be printed).
+    let allowed_exit = header(suite, "allow-exit").unwrap_or_default();
+    let mut outcome = SuiteOutcome::default();
+    for (role, log_path, child) in started {
+        let mut part = finish_suite(child, &log_path, suite);
+        if allowed_exit
+            .split_whitespace()
+            .any(|allowed| allowed == role)
+        {
+            part.problems
+                .retain(|problem| !problem.starts_with("Godot exited with code"));
+        }
+        outcome.tally.passed += part.tally.passed;
+        outcome.tally.failed += part.tally.failed;
+        outcome.problems.extend(
+            part.problems
+                .into_iter()
+                .map(|problem| format!("[{role}] {problem}")),
+        );
     }
     outcome
 }
@@ -216,15 +320,12 @@ pub fn parse_summary(line: &str) -> Option<Tally> {
     Some(Tally { passed, failed })
 }
 
-/// Runs `command`, killing it after `timeout`. `Ok(Some(code))` when it exited, `Ok(None)` never.
-fn run_with_timeout(mut command: Command, timeout: Duration) -> Result<Option<i32>, String> {
-    let mut child = command
-        .spawn()
-        .map_err(|error| format!("cannot start Godot: {error}"))?;
+/// Waits for `child`, killing it after `timeout`; its exit code.
+fn wait_with_timeout(mut child: std::process::Child, timeout: Duration) -> Result<i32, String> {
     let started = Instant::now();
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return Ok(Some(status.code().unwrap_or(-1))),
+            Ok(Some(status)) => return Ok(status.code().unwrap_or(-1)),
             Ok(None) if started.elapsed() > timeout => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -90,7 +90,9 @@ impl LocalBackend {
             jitter: config.fake_jitter,
         };
         let socket = ImpairedSocket::new(socket, impairment, clock.clone());
-        let local_address = socket.local_addr().map_err(|error| failed(error.to_string()))?;
+        let local_address = socket
+            .local_addr()
+            .map_err(|error| failed(error.to_string()))?;
         let host_clock = clock.clone();
         let host = Host::new(
             socket,
@@ -221,7 +223,10 @@ impl LocalBackend {
         let frame = match Frame::decode(bytes) {
             Ok(frame) => frame,
             Err(error) => {
-                log::debug!("dropped a malformed packet from connection {}: {error}", peer.0);
+                log::debug!(
+                    "dropped a malformed packet from connection {}: {error}",
+                    peer.0
+                );
                 return;
             }
         };
@@ -340,7 +345,9 @@ impl LocalBackend {
             session.open_channels.insert(channel);
             self.deliver(message);
         } else if !session.hold(message) {
-            log::warn!("dropped a message from {remote}: too much held before the session was accepted");
+            log::warn!(
+                "dropped a message from {remote}: too much held before the session was accepted"
+            );
         }
     }
 
@@ -565,7 +572,8 @@ impl LocalBackend {
         match peer {
             Some(peer) => {
                 let ping = i32::try_from(peer.round_trip_time().as_millis()).unwrap_or(i32::MAX);
-                let loss = peer.packet_loss() as f32 / rusty_enet::consts::PEER_PACKET_LOSS_SCALE as f32;
+                let loss =
+                    peer.packet_loss() as f32 / rusty_enet::consts::PEER_PACKET_LOSS_SCALE as f32;
                 (ping, (1.0 - loss).clamp(0.0, 1.0))
             }
             None => (-1, 0.0),
@@ -808,7 +816,8 @@ fn failed(message: String) -> InitError {
 
 /// Binds the configured local ID's port, or the first free one.
 fn bind(config: &LocalConfig) -> Result<(u32, UdpSocket), InitError> {
-    let try_bind = |id: u32| UdpSocket::bind(SocketAddr::new(config.bind_ip, LocalConfig::port_of(id)));
+    let try_bind =
+        |id: u32| UdpSocket::bind(SocketAddr::new(config.bind_ip, LocalConfig::port_of(id)));
     if let Some(id) = config.local_id {
         return try_bind(id).map(|socket| (id, socket)).map_err(|error| {
             failed(format!(
@@ -819,5 +828,9 @@ fn bind(config: &LocalConfig) -> Result<(u32, UdpSocket), InitError> {
     }
     (1..=MAX_LOCAL_ID)
         .find_map(|id| try_bind(id).ok().map(|socket| (id, socket)))
-        .ok_or_else(|| failed(format!("local backend: all {MAX_LOCAL_ID} local IDs are in use")))
+        .ok_or_else(|| {
+            failed(format!(
+                "local backend: all {MAX_LOCAL_ID} local IDs are in use"
+            ))
+        })
 }

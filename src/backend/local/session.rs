@@ -94,7 +94,12 @@ impl Traffic {
         if elapsed < Duration::from_secs(1) {
             return;
         }
-        let totals = [self.packets_out, self.bytes_out, self.packets_in, self.bytes_in];
+        let totals = [
+            self.packets_out,
+            self.bytes_out,
+            self.packets_in,
+            self.bytes_in,
+        ];
         let seconds = elapsed.as_secs_f32();
         for ((rate, total), start) in self.rates.iter_mut().zip(totals).zip(self.window) {
             *rate = total.saturating_sub(start) as f32 / seconds;
@@ -302,7 +307,10 @@ mod tests {
         let released: Vec<_> = session.accept().into_iter().map(|m| m.payload).collect();
         assert_eq!(released, vec![b"a".to_vec(), b"b".to_vec()]);
         assert!(session.held.is_empty());
-        assert_eq!(session.open_channels.iter().copied().collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            session.open_channels.iter().copied().collect::<Vec<_>>(),
+            vec![0, 1]
+        );
     }
 
     #[test]
@@ -311,9 +319,15 @@ mod tests {
         assert!(!session.take_request(secs(0)), "no request before any data");
         session.hold(message(0, b"a"));
         assert!(session.take_request(secs(0)));
-        assert!(!session.take_request(secs(0)), "not twice for the same data");
+        assert!(
+            !session.take_request(secs(0)),
+            "not twice for the same data"
+        );
         session.hold(message(0, b"b"));
-        assert!(!session.take_request(Duration::from_millis(500)), "not within a second");
+        assert!(
+            !session.take_request(Duration::from_millis(500)),
+            "not within a second"
+        );
         assert!(session.take_request(secs(1)));
         assert!(!session.take_request(secs(5)), "no new data, no repeat");
     }
@@ -359,7 +373,10 @@ mod tests {
         session.queue(vec![1, 2, 3], true);
         assert!(session.fail(END_TIMEOUT, "gone"));
         assert!(!session.fail(END_TIMEOUT, "gone again"));
-        assert_eq!(session.phase.connection_state(), ConnectionState::PROBLEM_DETECTED_LOCALLY);
+        assert_eq!(
+            session.phase.connection_state(),
+            ConnectionState::PROBLEM_DETECTED_LOCALLY
+        );
         assert_eq!(session.outbox_bytes, 0);
         assert_eq!(session.end_reason, END_TIMEOUT);
     }
@@ -370,9 +387,16 @@ mod tests {
         session.accept();
         session.closed_by_peer();
         assert!(session.phase.is_broken());
-        assert_eq!(session.phase.connection_state(), ConnectionState::CLOSED_BY_PEER);
+        assert_eq!(
+            session.phase.connection_state(),
+            ConnectionState::CLOSED_BY_PEER
+        );
         session.accepted_by_peer();
-        assert_eq!(session.phase, Phase::ClosedByPeer, "a late accept does not revive it");
+        assert_eq!(
+            session.phase,
+            Phase::ClosedByPeer,
+            "a late accept does not revive it"
+        );
     }
 
     #[test]

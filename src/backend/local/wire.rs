@@ -58,7 +58,9 @@ impl fmt::Display for WireError {
         match self {
             Self::Empty => write!(f, "empty frame"),
             Self::UnknownKind(kind) => write!(f, "unknown frame kind {kind}"),
-            Self::Truncated { kind, len } => write!(f, "frame kind {kind} truncated at {len} bytes"),
+            Self::Truncated { kind, len } => {
+                write!(f, "frame kind {kind} truncated at {len} bytes")
+            }
             Self::TrailingBytes { kind, len } => {
                 write!(f, "frame kind {kind} has trailing bytes ({len} in all)")
             }
@@ -216,7 +218,10 @@ mod tests {
         ];
         for bytes in frames {
             for len in 1..bytes.len() {
-                assert!(Frame::decode(&bytes[..len]).is_err(), "{len} bytes of {bytes:?}");
+                assert!(
+                    Frame::decode(&bytes[..len]).is_err(),
+                    "{len} bytes of {bytes:?}"
+                );
             }
         }
     }

@@ -1,0 +1,73 @@
+## Shared set-up for pair suites (two processes on the local backend): the role this process plays, both
+## Steam IDs, the signals received, and helpers that wait frame by frame with a deadline.
+extends RefCounted
+
+const BASE_ID := 76561197960265728
+const RELIABLE := 8
+const UNRELIABLE := 0
+const TIMEOUT_S := 60.0
+
+var tree: SceneTree
+var check: RefCounted
+var steam: Object
+var role := ""
+var my_id := 0
+var peer_id := 0
+var requests: Array = []
+var failures: Array = []
+
+
+func _init(scene_tree: SceneTree, checker: RefCounted) -> void:
+	tree = scene_tree
+	check = checker
+	for arg in OS.get_cmdline_user_args():
+		if arg.begins_with("--role="):
+			role = arg.get_slice("=", 1)
+		elif arg.begins_with("--peer-local-id="):
+			peer_id = BASE_ID + int(arg.get_slice("=", 1))
+	steam = Engine.get_singleton("SteamNetworkingMessages")
+	var init: Dictionary = steam.steamInitEx()
+	check.eq(init.get("status"), 0, "%s: the local backend initialises (%s)" % [role, init.get("verbal")])
+	my_id = steam.getSteamID()
+	steam.network_messages_session_request.connect(_on_request)
+	steam.network_messages_session_failed.connect(_on_failed)
+
+
+func _on_request(remote_steam_id: int) -> void:
+	requests.append(remote_steam_id)
+
+
+func _on_failed(reason: int, remote_steam_id: int, connection_state: int, debug_message: String) -> void:
+	failures.append({"reason": reason, "remote": remote_steam_id, "state": connection_state, "debug": debug_message})
+
+
+## Waits until `condition` is true, a frame at a time; false (and a failed check) after `timeout` seconds.
+func wait_for(condition: Callable, what: String, timeout := TIMEOUT_S) -> bool:
+	var deadline := Time.get_ticks_msec() + int(timeout * 1000.0)
+	while not condition.call():
+		if Time.get_ticks_msec() > deadline:
+			check.ok(false, "%s: timed out waiting for %s" % [role, what])
+			return false
+		await tree.process_frame
+	return true
+
+
+## Waits for one text message on `channel` and returns it ("" on timeout).
+func wait_for_text(channel: int, what: String, timeout := TIMEOUT_S) -> String:
+	var received := []
+	var got: bool = await wait_for(func() -> bool:
+		received.append_array(steam.receiveMessagesOnChannel(channel, 1))
+		return not received.is_empty(), what, timeout)
+	if not got:
+		return ""
+	return received[0]["payload"].get_string_from_utf8()
+
+
+func send_text(text: String, flags := RELIABLE, channel := 0) -> int:
+	return steam.sendMessageToUser(peer_id, text.to_utf8_buffer(), flags, channel)
+
+
+## Lets a few frames pass so the last packets leave before this process exits.
+func settle(frames := 30) -> void:
+	for i in frames:
+		await tree.process_frame

@@ -1,0 +1,89 @@
+## Bad input on a running backend: a clear error and GodotSteam's return value, never a crash.
+## args: --steam-backend=local --steam-local-id=40
+## expect-script-errors: 3
+extends SceneTree
+
+const Check = preload("res://lib/check.gd")
+const PEER := 76561197960265728 + 41
+
+var t := Check.new()
+var steam: Object
+
+
+func _init() -> void:
+	steam = Engine.get_singleton("SteamNetworkingMessages")
+	t.eq(steam.steamInitEx()["status"], 0, "the local backend initialises")
+	t.eq(steam.getSteamID(), 76561197960265728 + 40, "getSteamID is local ID 40's Steam ID")
+	t.eq(steam.isSteamRunning(), true, "isSteamRunning is true on the local backend")
+	negative_and_huge_channels_are_refused()
+	max_messages_out_of_range_is_handled()
+	steam_id_zero_is_refused()
+	wrong_variant_types_for_a_steam_id_are_refused()
+	unknown_identity_references_are_refused()
+	oversized_payload_is_invalid_param()
+	wrong_types_for_typed_arguments_do_not_crash()
+	t.finish(self)
+
+
+func negative_and_huge_channels_are_refused() -> void:
+	var data := PackedByteArray([1])
+	t.eq(steam.sendMessageToUser(PEER, data, 8, -1), 8, "send on channel -1 returns RESULT_INVALID_PARAM")
+	t.eq(steam.sendMessageToUser(PEER, data, 8, 1 << 40), 8, "send on channel 2^40 returns RESULT_INVALID_PARAM")
+	t.eq(steam.receiveMessagesOnChannel(-5, 10), [], "receive on channel -5 returns []")
+	t.eq(steam.closeChannelWithUser(PEER, -1), false, "closeChannelWithUser on channel -1 returns false")
+
+
+func max_messages_out_of_range_is_handled() -> void:
+	t.eq(steam.receiveMessagesOnChannel(0, -1), [], "max_messages -1 returns []")
+	t.eq(steam.receiveMessagesOnChannel(0, 0), [], "max_messages 0 returns []")
+	t.eq(steam.receiveMessagesOnChannel(0, 9223372036854775807), [], "a huge max_messages returns what there is")
+
+
+func steam_id_zero_is_refused() -> void:
+	t.eq(steam.sendMessageToUser(0, PackedByteArray([1]), 8, 0), 8, "send to Steam ID 0 returns RESULT_INVALID_PARAM")
+	t.eq(steam.acceptSessionWithUser(0), false, "accept Steam ID 0 returns false")
+	t.eq(steam.getSessionConnectionInfo(0, true, true), {}, "session info for Steam ID 0 is {}")
+
+
+func wrong_variant_types_for_a_steam_id_are_refused() -> void:
+	for value in [null, 1.5, [1], {"a": 1}, Vector2(1, 2), PackedByteArray([1]), self, true]:
+		t.eq(steam.acceptSessionWithUser(value), false, "accept with a %s returns false" % type_string(typeof(value)))
+		t.eq(steam.sendMessageToUser(value, PackedByteArray([1]), 8, 0), 8, "send to a %s returns RESULT_INVALID_PARAM" % type_string(typeof(value)))
+	var freed := Node.new()
+	freed.free()
+	t.eq(steam.closeSessionWithUser(freed), false, "a freed object as Steam ID returns false")
+
+
+func unknown_identity_references_are_refused() -> void:
+	t.eq(steam.sendMessageToUser("nobody", PackedByteArray([1]), 8, 0), 8, "send to an unknown reference returns RESULT_INVALID_PARAM")
+	t.eq(steam.acceptSessionWithUser("steamid:abc"), false, "a malformed identity string returns false")
+	steam.addIdentity("empty")
+	t.eq(steam.closeSessionWithUser("empty"), false, "a reference without a Steam ID returns false")
+
+
+func oversized_payload_is_invalid_param() -> void:
+	var data := PackedByteArray()
+	data.resize(524288 + 1)
+	t.eq(steam.sendMessageToUser(PEER, data, 8, 0), 8, "a payload over MAX_STEAM_PACKET_SIZE returns RESULT_INVALID_PARAM")
+	t.eq(steam.sendMessageToUser(PEER, PackedByteArray([1]), 1 << 40, 0), 8, "flags beyond 32 bits return RESULT_INVALID_PARAM")
+
+
+func wrong_types_for_typed_arguments_do_not_crash() -> void:
+	# Godot refuses these before our code runs: each is one script error (counted by the runner) that ends
+	# only the calling function.
+	t.eq(string_channel(), null, "a String channel is refused")
+	t.eq(string_payload(), null, "a String payload is refused")
+	t.eq(object_flags(), null, "an Object as flags is refused")
+	t.eq(steam.getSteamID(), 76561197960265728 + 40, "the backend still runs")
+
+
+func string_channel() -> Variant:
+	return steam.receiveMessagesOnChannel("zero", 10)
+
+
+func string_payload() -> Variant:
+	return steam.sendMessageToUser(PEER, "not bytes", 8, 0)
+
+
+func object_flags() -> Variant:
+	return steam.sendMessageToUser(PEER, PackedByteArray([1]), self, 0)
