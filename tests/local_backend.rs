@@ -375,3 +375,12 @@ fn garbage_datagrams_do_not_disturb_a_session() {
     });
     assert_eq!(got, vec![b"before".to_vec(), b"after".to_vec()]);
 }
+
+#[test]
+fn instances_see_each_other_through_presence() {
+    let mut p = pair();
+    assert!(p.a.visible_peers().is_empty());
+    p.run_until("presence", |p| {
+        p.a.visible_peers() == vec![p.b_id] && p.b.visible_peers() == vec![p.a_id]
+    });
+}

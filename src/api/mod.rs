@@ -141,6 +141,28 @@ impl SteamNetworkingMessages {
         local || backend::steam::SteamBackend::is_steam_running()
     }
 
+    /// Not in GodotSteam: which backend runs, [code]"steam"[/code] or [code]"local"[/code] (the offline
+    /// stand-in for Steam); [code]""[/code] before initialisation.
+    #[func(rename = getBackend)]
+    fn get_backend(&self) -> GString {
+        self.backend
+            .as_ref()
+            .map_or_else(GString::new, |backend| GString::from(backend.name()))
+    }
+
+    /// Not in GodotSteam: the Steam IDs of other game instances the local backend currently hears from
+    /// (same machine, configured peers, LAN broadcast). Always empty on Steam.
+    #[func(rename = getVisiblePeers)]
+    fn get_visible_peers(&self) -> VarArray {
+        let mut peers = VarArray::new();
+        if let Some(backend) = self.backend.as_deref() {
+            for peer in backend.visible_peers() {
+                peers.push(&peer.to_gdscript().to_variant());
+            }
+        }
+        peers
+    }
+
     // ---- Networking Messages ----
 
     /// Accepts a session requested by [param remote_steam_id] (see [signal network_messages_session_request]).

@@ -117,6 +117,7 @@ pub fn config_sources() -> ConfigSources {
         setting::FAKE_PACKET_JITTER,
         setting::CONNECT_TIMEOUT,
         setting::IDLE_TIMEOUT,
+        setting::BROADCAST,
     ]
     .into_iter()
     .filter(|name| project.has_setting(*name))

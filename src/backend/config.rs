@@ -20,6 +20,7 @@ pub mod setting {
     pub const FAKE_PACKET_JITTER: &str = "steam/networking_messages/local/fake_packet_jitter_ms";
     pub const CONNECT_TIMEOUT: &str = "steam/networking_messages/local/connect_timeout_ms";
     pub const IDLE_TIMEOUT: &str = "steam/networking_messages/local/idle_timeout_ms";
+    pub const BROADCAST: &str = "steam/networking_messages/local/lan_broadcast";
 }
 
 /// The same options as user arguments (`--steam-backend=local`) and environment variables.
@@ -78,6 +79,8 @@ pub struct LocalConfig {
     pub connect_timeout: Duration,
     /// How long a session may stay unused before it is dropped silently.
     pub idle_timeout: Duration,
+    /// Announce this instance on the LAN by UDP broadcast (opt-in) and learn peers' addresses from theirs.
+    pub broadcast: bool,
 }
 
 impl Default for LocalConfig {
@@ -92,6 +95,7 @@ impl Default for LocalConfig {
             // Steam's defaults: 10 s to connect (TimeoutInitial), a few minutes of idling.
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(180),
+            broadcast: false,
         }
     }
 }
@@ -157,10 +161,17 @@ impl ConfigSources {
             return Vec::new();
         };
         let prefix = format!("--steam-{name}=");
+        let bare_flag = format!("--steam-{name}");
         let from_args: Vec<String> = self
             .args
             .iter()
-            .filter_map(|arg| arg.strip_prefix(&prefix).map(str::to_owned))
+            .filter_map(|arg| {
+                // A bare `--steam-NAME` switches a yes/no option on.
+                if *arg == bare_flag {
+                    return Some("true".to_owned());
+                }
+                arg.strip_prefix(&prefix).map(str::to_owned)
+            })
             .collect();
         if !from_args.is_empty() {
             return from_args;
@@ -244,6 +255,15 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
     config.idle_timeout = millis("idle-timeout")?
         .filter(|timeout| !timeout.is_zero())
         .unwrap_or(config.idle_timeout);
+    config.broadcast = match sources.value("broadcast").as_deref() {
+        None | Some("false" | "0" | "no") => false,
+        Some("true" | "1" | "yes") => true,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "--steam-broadcast: '{other}' is not true or false"
+            )));
+        }
+    };
     Ok((kind, config))
 }
 
@@ -391,6 +411,24 @@ mod tests {
         assert_eq!(config.fake_loss_percent, 20.0);
         assert_eq!(config.fake_lag, Duration::from_millis(50));
         assert_eq!(config.fake_jitter, Duration::from_millis(10));
+    }
+
+    #[test]
+    fn lan_broadcast_is_opt_in() {
+        assert!(!resolve(&ConfigSources::default()).unwrap().1.broadcast);
+        assert!(
+            resolve(&sources(&["--steam-broadcast"], &[], &[]))
+                .unwrap()
+                .1
+                .broadcast
+        );
+        assert!(
+            resolve(&sources(&[], &[], &[(setting::BROADCAST, "true")]))
+                .unwrap()
+                .1
+                .broadcast
+        );
+        assert!(resolve(&sources(&["--steam-broadcast=maybe"], &[], &[])).is_err());
     }
 
     #[test]

@@ -128,6 +128,11 @@ pub trait MessagesBackend {
 
     /// Runs the backend's callbacks and appends what happened since the last poll to `events`.
     fn poll(&mut self, events: &mut Vec<BackendEvent>);
+
+    /// Other instances this one currently sees (the local backend's discovery); none on Steam.
+    fn visible_peers(&self) -> Vec<SteamId> {
+        Vec::new()
+    }
 }
 
 /// Starts the backend `sources` select.

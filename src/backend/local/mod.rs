@@ -35,6 +35,9 @@ const INBOX_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 const PEER_TIMEOUT: (u32, u32, u32) = (32, 2_000, 5_000);
 /// Steam's `k_nSteamNetworkConnectionInfoFlags_Unauthenticated | _Unencrypted`: nobody vouches for local IDs.
 const INFO_FLAGS: i32 = 1 | 2;
+/// How often an instance announces itself to the others, and how long an announcement counts.
+const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
+const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
 
 /// One ENet connection and what we know about it.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +70,9 @@ pub struct LocalBackend {
     inbox_bytes: usize,
     events: Vec<BackendEvent>,
     local_address: SocketAddr,
+    /// Instances heard from recently: where they listen and when they last said so.
+    visible: HashMap<SteamId, (SocketAddr, Duration)>,
+    last_presence: Option<Duration>,
 }
 
 impl LocalBackend {
@@ -90,6 +96,11 @@ impl LocalBackend {
             jitter: config.fake_jitter,
         };
         let socket = ImpairedSocket::new(socket, impairment, clock.clone());
+        if config.broadcast {
+            socket
+                .set_broadcast(true)
+                .map_err(|error| failed(format!("cannot enable UDP broadcast: {error}")))?;
+        }
         let local_address = socket
             .local_addr()
             .map_err(|error| failed(error.to_string()))?;
@@ -116,6 +127,8 @@ impl LocalBackend {
             inbox_bytes: 0,
             events: Vec::new(),
             local_address,
+            visible: HashMap::new(),
+            last_presence: None,
         })
     }
 
@@ -407,7 +420,7 @@ impl LocalBackend {
         {
             return true;
         }
-        let Some(address) = self.config.address_of(remote) else {
+        let Some(address) = self.address_of(remote) else {
             return false;
         };
         let peer = match self.host.connect(address, 2, 0) {
@@ -536,6 +549,55 @@ impl LocalBackend {
             log::debug!("session with {remote} timed out from inactivity");
             self.close_links(remote, true);
             self.sessions.remove(&remote);
+        }
+    }
+
+    /// Where `remote` listens: a configured peer, else an announced address, else a same-machine local ID.
+    fn address_of(&self, remote: SteamId) -> Option<SocketAddr> {
+        if let Some((_, address)) = self.config.peers.iter().find(|(id, _)| *id == remote) {
+            return Some(*address);
+        }
+        if let Some((address, _)) = self.visible.get(&remote) {
+            return Some(*address);
+        }
+        self.config.address_of(remote)
+    }
+
+    /// Announces this instance once a second to same-machine ports, configured peers and, when enabled, the
+    /// LAN broadcast address; records the announcements heard.
+    fn exchange_presence(&mut self) {
+        let now = self.now();
+        for (steam_id, address) in self.host.socket_mut().take_presence() {
+            if steam_id != self.local_id {
+                self.visible.insert(steam_id, (address, now));
+            }
+        }
+        self.visible
+            .retain(|_, (_, seen)| now.saturating_sub(*seen) < PRESENCE_EXPIRY);
+        if self
+            .last_presence
+            .is_some_and(|last| now.saturating_sub(last) < PRESENCE_INTERVAL)
+        {
+            return;
+        }
+        self.last_presence = Some(now);
+        let announcement = wire::encode_presence(self.local_id);
+        let own_port = self.local_address.port();
+        let mut targets: Vec<SocketAddr> = (1..=MAX_LOCAL_ID)
+            .map(LocalConfig::port_of)
+            .filter(|&port| port != own_port)
+            .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+            .collect();
+        targets.extend(self.config.peers.iter().map(|(_, address)| *address));
+        if self.config.broadcast {
+            targets.extend(
+                (1..=MAX_LOCAL_ID)
+                    .map(|id| SocketAddr::from(([255, 255, 255, 255], LocalConfig::port_of(id)))),
+            );
+        }
+        let socket = self.host.socket();
+        for target in targets {
+            socket.send_datagram(&announcement, target);
         }
     }
 
@@ -780,8 +842,15 @@ impl MessagesBackend for LocalBackend {
         }
     }
 
+    fn visible_peers(&self) -> Vec<SteamId> {
+        let mut peers: Vec<SteamId> = self.visible.keys().copied().collect();
+        peers.sort();
+        peers
+    }
+
     fn poll(&mut self, events: &mut Vec<BackendEvent>) {
         self.pump_network();
+        self.exchange_presence();
         self.run_timers();
         self.host.flush();
         events.append(&mut self.events);

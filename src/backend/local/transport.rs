@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use rusty_enet::{MTU_MAX, PacketReceived, Socket, SocketOptions};
 
+use super::wire;
+use crate::steam_types::SteamId;
+
 /// The time source shared by the session logic and ENet, so tests can drive both with one clock.
 pub type Clock = Arc<dyn Fn() -> Duration + Send + Sync>;
 
@@ -49,6 +52,8 @@ pub struct ImpairedSocket {
     rng: fastrand::Rng,
     delayed: BinaryHeap<Reverse<Delayed>>,
     sequence: u64,
+    /// Presence announcements read off the socket, for the backend to collect.
+    presence: Vec<(SteamId, SocketAddr)>,
 }
 
 impl ImpairedSocket {
@@ -60,11 +65,26 @@ impl ImpairedSocket {
             rng: fastrand::Rng::new(),
             delayed: BinaryHeap::new(),
             sequence: 0,
+            presence: Vec::new(),
         }
+    }
+
+    /// Sends a bare datagram outside ENet (presence announcements); errors are ignored like lost packets.
+    pub fn send_datagram(&self, bytes: &[u8], address: SocketAddr) {
+        let _ = self.socket.send_to(bytes, address);
+    }
+
+    /// The presence announcements received since the last call.
+    pub fn take_presence(&mut self) -> Vec<(SteamId, SocketAddr)> {
+        std::mem::take(&mut self.presence)
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
+    }
+
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.socket.set_broadcast(on)
     }
 
     /// Sends the delayed datagrams whose time has come.
@@ -128,7 +148,13 @@ impl Socket for ImpairedSocket {
         self.release_due();
         loop {
             match self.socket.recv_from(buffer) {
-                Ok((size, address)) => return Ok(Some((address, PacketReceived::Complete(size)))),
+                Ok((size, address)) => {
+                    if let Some(steam_id) = wire::decode_presence(&buffer[..size]) {
+                        self.presence.push((steam_id, address));
+                        continue;
+                    }
+                    return Ok(Some((address, PacketReceived::Complete(size))));
+                }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 // An ICMP "port unreachable" from an earlier send to a peer that is gone: keep reading.
                 Err(error) if is_transient(&error) => continue,

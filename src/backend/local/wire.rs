@@ -145,6 +145,27 @@ impl Frame<'_> {
     }
 }
 
+/// Marks a presence announcement: a bare UDP datagram beside ENet's traffic on the same socket, saying
+/// "Steam ID X listens here". Its fixed length and magic keep it apart from ENet's own datagrams.
+const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES1";
+pub const PRESENCE_LEN: usize = 16;
+
+/// A presence announcement's bytes.
+pub fn encode_presence(steam_id: SteamId) -> [u8; PRESENCE_LEN] {
+    let mut bytes = [0; PRESENCE_LEN];
+    bytes[..8].copy_from_slice(&PRESENCE_MAGIC);
+    bytes[8..].copy_from_slice(&steam_id.0.to_le_bytes());
+    bytes
+}
+
+/// The Steam ID announced by a presence datagram, or `None` if the datagram is something else.
+pub fn decode_presence(bytes: &[u8]) -> Option<SteamId> {
+    if bytes.len() != PRESENCE_LEN || bytes[..8] != PRESENCE_MAGIC {
+        return None;
+    }
+    Some(SteamId(read_u64(&bytes[8..]))).filter(|id| id.is_valid())
+}
+
 fn read_u32(bytes: &[u8]) -> u32 {
     let mut buffer = [0; 4];
     buffer.copy_from_slice(&bytes[..4]);
@@ -254,6 +275,15 @@ mod tests {
             Frame::decode(&bytes),
             Err(WireError::NegativeChannel(i64::from(u32::MAX)))
         );
+    }
+
+    #[test]
+    fn presence_round_trips_and_rejects_other_datagrams() {
+        let id = SteamId(76_561_197_960_265_729);
+        assert_eq!(decode_presence(&encode_presence(id)), Some(id));
+        assert_eq!(decode_presence(&encode_presence(SteamId(0))), None);
+        assert_eq!(decode_presence(b"GSMPRES1short"), None);
+        assert_eq!(decode_presence(&[0; PRESENCE_LEN]), None);
     }
 
     #[test]
