@@ -50,6 +50,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
         "GODOT_STEAM_IDLE_TIMEOUT",
         setting::IDLE_TIMEOUT,
     ),
+    ("broadcast", "GODOT_STEAM_BROADCAST", setting::BROADCAST),
 ];
 
 /// Local IDs map to ports `BASE_PORT + id`, so instances on one machine find each other with no setup.

@@ -159,7 +159,7 @@ impl LocalBackend {
                     peer,
                     channel_id,
                     packet,
-                } => self.on_packet(peer, channel_id, packet.data()),
+                } => self.on_packet(peer, channel_id, packet),
             }
         }
     }
@@ -232,8 +232,8 @@ impl LocalBackend {
         self.fail_session(remote, END_TIMEOUT, debug);
     }
 
-    fn on_packet(&mut self, peer: PeerID, channel: u8, bytes: &[u8]) {
-        let frame = match Frame::decode(bytes) {
+    fn on_packet(&mut self, peer: PeerID, channel: u8, packet: Packet) {
+        let frame = match Frame::decode(packet.data()) {
             Ok(frame) => frame,
             Err(error) => {
                 log::debug!(
@@ -272,7 +272,8 @@ impl LocalBackend {
                 } else {
                     flags & !send_flags::RELIABLE
                 };
-                self.on_data(remote, message_channel, flags, number, payload);
+                let payload_len = payload.len();
+                self.on_data(remote, message_channel, flags, number, payload_len, packet);
             }
             (Frame::Data { .. }, Some(_)) => {
                 log::debug!("dropped data sent back over our own connection {}", peer.0);
@@ -336,7 +337,16 @@ impl LocalBackend {
         }
     }
 
-    fn on_data(&mut self, remote: SteamId, channel: i32, flags: i32, number: i64, payload: &[u8]) {
+    /// A DATA frame from `remote`; `packet` holds it, its payload being the last `payload_len` bytes.
+    fn on_data(
+        &mut self,
+        remote: SteamId,
+        channel: i32,
+        flags: i32,
+        number: i64,
+        payload_len: usize,
+        packet: Packet,
+    ) {
         let now = self.now();
         let Some(session) = self.sessions.get_mut(&remote) else {
             return;
@@ -345,15 +355,17 @@ impl LocalBackend {
             return;
         }
         session.last_activity = now;
-        session.traffic.received(payload.len());
-        let message = Inbound {
-            sender: remote,
+        session.traffic.received(payload_len);
+        let payload_start = packet.data().len() - payload_len;
+        let message = Inbound::new(
+            remote,
             channel,
             flags,
             number,
-            time_received_usec: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
-            payload: payload.to_vec(),
-        };
+            i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+            packet,
+            payload_start,
+        );
         if session.accepted_locally {
             session.open_channels.insert(channel);
             self.deliver(message);
@@ -365,7 +377,7 @@ impl LocalBackend {
     }
 
     fn deliver(&mut self, message: Inbound) {
-        if self.inbox_bytes + message.payload.len() > INBOX_LIMIT_BYTES {
+        if self.inbox_bytes + message.payload().len() > INBOX_LIMIT_BYTES {
             log::warn!(
                 "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
                 message.sender,
@@ -373,7 +385,7 @@ impl LocalBackend {
             );
             return;
         }
-        self.inbox_bytes += message.payload.len();
+        self.inbox_bytes += message.payload().len();
         self.inbox
             .entry(message.channel)
             .or_default()
@@ -398,7 +410,7 @@ impl LocalBackend {
         let queued = std::mem::take(&mut session.outbox);
         session.outbox_bytes = 0;
         for message in queued {
-            let (channel, packet) = packet_for(&message.frame, message.reliable);
+            let (channel, packet) = packet_for(message.frame, message.reliable);
             self.send_raw(peer, channel, packet);
         }
     }
@@ -607,7 +619,7 @@ impl LocalBackend {
             queue.retain(|message| {
                 let keep = message.sender != remote;
                 if !keep {
-                    freed += message.payload.len();
+                    freed += message.payload().len();
                 }
                 keep
             });
@@ -705,7 +717,7 @@ impl MessagesBackend for LocalBackend {
             Some(peer) if session.outbox.is_empty() => {
                 session.next_number += 1;
                 session.traffic.sent(data.len());
-                let (enet_channel, packet) = packet_for(&frame, reliable);
+                let (enet_channel, packet) = packet_for(frame, reliable);
                 if self.send_raw(peer, enet_channel, packet) {
                     SteamResult::OK
                 } else {
@@ -738,9 +750,9 @@ impl MessagesBackend for LocalBackend {
         };
         let count = max_messages.min(queue.len());
         for message in queue.drain(..count) {
-            self.inbox_bytes = self.inbox_bytes.saturating_sub(message.payload.len());
+            self.inbox_bytes = self.inbox_bytes.saturating_sub(message.payload().len());
             sink(&ReceivedMessage {
-                payload: &message.payload,
+                payload: message.payload(),
                 connection: 0,
                 sender: message.sender,
                 connection_user_data: 0,
@@ -868,7 +880,8 @@ impl Drop for LocalBackend {
     }
 }
 
-fn packet_for(frame: &[u8], reliable: bool) -> (u8, Packet) {
+/// The ENet channel and packet for a frame; the frame's buffer moves into the packet uncopied.
+fn packet_for(frame: Vec<u8>, reliable: bool) -> (u8, Packet) {
     if reliable {
         (RELIABLE_CHANNEL, Packet::reliable(frame))
     } else {

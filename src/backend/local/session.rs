@@ -4,6 +4,8 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::time::Duration;
 
+use rusty_enet::Packet;
+
 use crate::steam_types::{ConnectionState, SteamId};
 
 /// How often a session request is repeated while the peer keeps sending and nobody accepts.
@@ -47,19 +49,49 @@ impl Phase {
     }
 }
 
-/// A message received from the peer, waiting to be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message received from the peer, waiting to be read. It keeps the ENet packet it arrived in, so the
+/// payload is copied only once, into Godot.
+#[derive(Debug, Clone)]
 pub struct Inbound {
     pub sender: SteamId,
     pub channel: i32,
     pub flags: i32,
     pub number: i64,
     pub time_received_usec: i64,
-    pub payload: Vec<u8>,
+    packet: Packet,
+    payload_start: usize,
+}
+
+impl Inbound {
+    /// A message whose payload is `packet`'s bytes from `payload_start` on.
+    pub fn new(
+        sender: SteamId,
+        channel: i32,
+        flags: i32,
+        number: i64,
+        time_received_usec: i64,
+        packet: Packet,
+        payload_start: usize,
+    ) -> Self {
+        let payload_start = payload_start.min(packet.data().len());
+        Self {
+            sender,
+            channel,
+            flags,
+            number,
+            time_received_usec,
+            packet,
+            payload_start,
+        }
+    }
+
+    pub fn payload(&self) -> &[u8] {
+        &self.packet.data()[self.payload_start..]
+    }
 }
 
 /// A message to the peer, waiting for the connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Outbound {
     pub frame: Vec<u8>,
     pub reliable: bool,
@@ -166,10 +198,10 @@ impl Session {
     /// Holds a message from a peer we have not accepted; false if the hold is full and it was dropped.
     pub fn hold(&mut self, message: Inbound) -> bool {
         self.request_due = true;
-        if self.held_bytes + message.payload.len() > HELD_LIMIT_BYTES {
+        if self.held_bytes + message.payload().len() > HELD_LIMIT_BYTES {
             return false;
         }
-        self.held_bytes += message.payload.len();
+        self.held_bytes += message.payload().len();
         self.held.push_back(message);
         true
     }
@@ -285,14 +317,15 @@ mod tests {
     const PEER: SteamId = SteamId(76_561_197_960_265_730);
 
     fn message(channel: i32, payload: &[u8]) -> Inbound {
-        Inbound {
-            sender: PEER,
+        Inbound::new(
+            PEER,
             channel,
-            flags: 8,
-            number: 1,
-            time_received_usec: 0,
-            payload: payload.to_vec(),
-        }
+            8,
+            1,
+            0,
+            Packet::reliable(payload.to_vec()),
+            0,
+        )
     }
 
     fn secs(seconds: u64) -> Duration {
@@ -304,7 +337,11 @@ mod tests {
         let mut session = Session::new(PEER, secs(0));
         session.hold(message(0, b"a"));
         session.hold(message(1, b"b"));
-        let released: Vec<_> = session.accept().into_iter().map(|m| m.payload).collect();
+        let released: Vec<_> = session
+            .accept()
+            .into_iter()
+            .map(|m| m.payload().to_vec())
+            .collect();
         assert_eq!(released, vec![b"a".to_vec(), b"b".to_vec()]);
         assert!(session.held.is_empty());
         assert_eq!(
