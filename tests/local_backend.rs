@@ -384,3 +384,95 @@ fn instances_see_each_other_through_presence() {
         p.a.visible_peers() == vec![p.b_id] && p.b.visible_peers() == vec![p.a_id]
     });
 }
+
+/// Connects `count` ENet peers from one attacker host and sends each a HELLO with a different forged
+/// Steam ID followed by data; returns the attacker host so its connections stay up.
+fn forge_requests(p: &mut Pair, count: u64) -> rusty_enet::Host<UdpSocket> {
+    let (target, to) = (p.b.local_address(), p.b_id);
+    use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
+    let mut attacker = rusty_enet::Host::new(
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        rusty_enet::HostSettings {
+            channel_limit: 2,
+            ..rusty_enet::HostSettings::default()
+        },
+    )
+    .unwrap();
+    let peers: Vec<_> = (0..count)
+        .map(|_| attacker.connect(target, 2, 0).unwrap().id())
+        .collect();
+    let mut connected = 0;
+    for _ in 0..2_000 {
+        while let Ok(Some(event)) = attacker.service() {
+            if let rusty_enet::Event::Connect { peer, .. } = event {
+                // HELLO at once, as a real peer does, then data.
+                let from = SteamId(76_561_198_100_000_000 + peer.id().0 as u64);
+                let hello = Frame::Hello {
+                    version: PROTOCOL_VERSION,
+                    from,
+                    to,
+                }
+                .encode();
+                let data = Frame::Data {
+                    channel: 0,
+                    flags: RELIABLE,
+                    number: 1,
+                    payload: b"forged",
+                }
+                .encode();
+                let _ = peer.send(0, &rusty_enet::Packet::reliable(hello));
+                let _ = peer.send(0, &rusty_enet::Packet::reliable(data));
+                connected += 1;
+            }
+        }
+        if connected == peers.len() {
+            break;
+        }
+        p.step();
+    }
+    attacker.flush();
+    attacker
+}
+
+#[test]
+fn a_flood_of_forged_session_requests_is_capped_and_the_real_session_keeps_working() {
+    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"real", RELIABLE, 0);
+    p.run_until("real request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    let mut attacker = forge_requests(&mut p, 600);
+    for _ in 0..400 {
+        p.step();
+        while let Ok(Some(_)) = attacker.service() {}
+    }
+    assert!(
+        p.b.session_count() <= MAX_PENDING_SESSIONS + 1,
+        "{} sessions",
+        p.b.session_count()
+    );
+    assert!(requests(&p.b_events) > 10, "the forged requests did arrive");
+    p.a.send_message_to_user(p.b_id, b"still here", RELIABLE, 0);
+    let mut got = Vec::new();
+    p.run_until("the real message", |p| {
+        got.extend(receive(&mut p.b, 0));
+        got.iter().any(|payload| payload == b"still here")
+    });
+    assert!(
+        !got.iter().any(|payload| payload == b"forged"),
+        "nothing forged is delivered unaccepted"
+    );
+}
+
+#[test]
+fn unanswered_requests_expire_after_the_connect_timeout() {
+    let mut p = pair();
+    let mut attacker = forge_requests(&mut p, 20);
+    for _ in 0..100 {
+        p.step();
+        while let Ok(Some(_)) = attacker.service() {}
+    }
+    assert_eq!(p.b.session_count(), 20);
+    p.run_for(Duration::from_secs(4));
+    assert_eq!(p.b.session_count(), 0, "pending requests expired");
+}

@@ -38,6 +38,10 @@ const INFO_FLAGS: i32 = 1 | 2;
 /// How often an instance announces itself to the others, and how long an announcement counts.
 const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
+/// Most sessions from peers we have not accepted; a flood of forged requests stops here.
+pub const MAX_PENDING_SESSIONS: usize = 256;
+/// How long an incoming connection may stay silent before its HELLO.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One ENet connection and what we know about it.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +52,8 @@ struct Connection {
     outgoing: bool,
     /// ENet finished connecting.
     connected: bool,
+    /// When it was opened or accepted, to drop incoming connections that never say HELLO.
+    since: Duration,
 }
 
 /// The two connections of one session.
@@ -137,6 +143,11 @@ impl LocalBackend {
         self.local_address
     }
 
+    /// How many sessions exist, in any state (for tests and memory measurements).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
     fn now(&self) -> Duration {
         (self.clock)()
     }
@@ -184,12 +195,14 @@ impl LocalBackend {
             _ => {
                 let peer_ref = self.host.peer_mut(peer);
                 peer_ref.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+                let since = self.now();
                 self.connections.insert(
                     peer,
                     Connection {
                         remote: None,
                         outgoing: false,
                         connected: true,
+                        since,
                     },
                 );
             }
@@ -298,6 +311,19 @@ impl LocalBackend {
             log::debug!(
                 "refused HELLO (version {version}, from {from}, to {to}) on connection {}",
                 peer.0
+            );
+            self.connections.remove(&peer);
+            self.host.peer_mut(peer).disconnect_now(0);
+            return;
+        }
+        let pending = self
+            .sessions
+            .values()
+            .filter(|session| !session.accepted_locally && session.sending_since.is_none())
+            .count();
+        if !self.sessions.contains_key(&from) && pending >= MAX_PENDING_SESSIONS {
+            log::warn!(
+                "refused a session request from {from}: {MAX_PENDING_SESSIONS} requests are already pending"
             );
             self.connections.remove(&peer);
             self.host.peer_mut(peer).disconnect_now(0);
@@ -445,12 +471,14 @@ impl LocalBackend {
                 return false;
             }
         };
+        let since = self.now();
         self.connections.insert(
             peer,
             Connection {
                 remote: Some(remote),
                 outgoing: true,
                 connected: false,
+                since,
             },
         );
         self.links.entry(remote).or_default().outgoing = Some(peer);
@@ -555,6 +583,32 @@ impl LocalBackend {
                 "Timed out attempting to connect"
             };
             self.fail_session(remote, END_TIMEOUT, debug);
+        }
+        // Requests nobody answered expire once their sender has given up (it times out just the same).
+        let expired: Vec<SteamId> = self
+            .sessions
+            .iter()
+            .filter(|(_, session)| {
+                !session.accepted_locally
+                    && session.sending_since.is_none()
+                    && session.idle_for(now) >= self.config.connect_timeout
+            })
+            .map(|(remote, _)| *remote)
+            .collect();
+        for remote in expired {
+            self.drop_session(remote);
+        }
+        let silent: Vec<PeerID> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| {
+                connection.remote.is_none() && now.saturating_sub(connection.since) >= HELLO_TIMEOUT
+            })
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in silent {
+            self.connections.remove(&peer);
+            self.host.peer_mut(peer).disconnect_now(0);
         }
         for remote in idle {
             // Steam posts nothing for sessions that time out from inactivity.
