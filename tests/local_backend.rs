@@ -476,3 +476,44 @@ fn unanswered_requests_expire_after_the_connect_timeout() {
     p.run_for(Duration::from_secs(4));
     assert_eq!(p.b.session_count(), 0, "pending requests expired");
 }
+
+#[test]
+fn a_peer_restarted_on_the_same_port_opens_a_fresh_session() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) == 1);
+    p.b.accept_session_with_user(p.a_id);
+    assert_eq!(receive(&mut p.b, 0), vec![b"hello".to_vec()]);
+    for _ in 0..500 {
+        p.a.send_message_to_user(p.b_id, &[0; 1000], RELIABLE, 1);
+    }
+    p.step();
+    // Shut a down mid-transfer and start it again on the same port.
+    let a_address = p.a.local_address();
+    let b_address = p.b.local_address();
+    let clock_time = Arc::clone(&p.time);
+    let clock: Clock = Arc::new(move || Duration::from_micros(clock_time.load(Ordering::SeqCst)));
+    let config = LocalConfig {
+        peers: vec![(p.b_id, b_address)],
+        connect_timeout: Duration::from_secs(3),
+        ..LocalConfig::default()
+    };
+    let placeholder = LocalBackend::with_socket(
+        p.a_id,
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        config.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    drop(std::mem::replace(&mut p.a, placeholder));
+    p.a = LocalBackend::with_socket(p.a_id, UdpSocket::bind(a_address).unwrap(), config, clock)
+        .unwrap();
+    p.run_until("closed by peer", |p| {
+        receive(&mut p.b, 1);
+        p.b.session_connection_info(p.a_id).state == ConnectionState::CLOSED_BY_PEER
+    });
+    p.a.send_message_to_user(p.b_id, b"back", RELIABLE, 0);
+    p.run_until("a fresh request", |p| requests(&p.b_events) == 2);
+    p.b.accept_session_with_user(p.a_id);
+    assert_eq!(receive(&mut p.b, 0), vec![b"back".to_vec()]);
+}

@@ -40,6 +40,8 @@ const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
 /// Most sessions from peers we have not accepted; a flood of forged requests stops here.
 pub const MAX_PENDING_SESSIONS: usize = 256;
+/// ENet disconnect data meaning "this instance shut down": the peer's session is closed, not failed.
+const DISCONNECT_SHUTDOWN: u32 = 0x4753_4d43;
 /// How long an incoming connection may stay silent before its HELLO.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -165,7 +167,7 @@ impl LocalBackend {
             };
             match event {
                 rusty_enet::EventNoRef::Connect { peer, .. } => self.on_connect(peer),
-                rusty_enet::EventNoRef::Disconnect { peer, .. } => self.on_disconnect(peer),
+                rusty_enet::EventNoRef::Disconnect { peer, data } => self.on_disconnect(peer, data),
                 rusty_enet::EventNoRef::Receive {
                     peer,
                     channel_id,
@@ -209,7 +211,7 @@ impl LocalBackend {
         }
     }
 
-    fn on_disconnect(&mut self, peer: PeerID) {
+    fn on_disconnect(&mut self, peer: PeerID, data: u32) {
         let Some(connection) = self.connections.remove(&peer) else {
             return;
         };
@@ -228,6 +230,11 @@ impl LocalBackend {
             return;
         };
         if session.phase.is_broken() {
+            return;
+        }
+        if data == DISCONNECT_SHUTDOWN {
+            session.closed_by_peer();
+            self.close_links(remote, false);
             return;
         }
         let we_talked = session.accepted_locally || session.sending_since.is_some();
@@ -925,10 +932,10 @@ impl MessagesBackend for LocalBackend {
 
 impl Drop for LocalBackend {
     fn drop(&mut self) {
-        // Tell peers now rather than letting them time out.
-        let remotes: Vec<SteamId> = self.links.keys().copied().collect();
-        for remote in remotes {
-            self.close_links(remote, true);
+        // Tell peers at once, ahead of any queued data, rather than letting them time out: their sessions
+        // become closed by peer.
+        for peer in self.connections.keys().copied().collect::<Vec<_>>() {
+            self.host.peer_mut(peer).disconnect_now(DISCONNECT_SHUTDOWN);
         }
         self.host.flush();
     }
