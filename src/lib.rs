@@ -68,6 +68,9 @@ unsafe impl ExtensionLibrary for GodotSteamMessages {
             // No `bind_mut()` here: debug builds capture a backtrace per borrow, which crashes this late in an
             // editor import. The backend shuts down when the singleton is freed.
         }
+        if stage == InitStage::MainLoop && Engine::singleton().is_editor_hint() {
+            unregister_classes_before_editor_teardown();
+        }
     }
 }
 
@@ -112,4 +115,24 @@ fn unregister_steam_alias(singleton: &Gd<SteamNetworkingMessages>) -> bool {
         engine.unregister_singleton(STEAM_ALIAS);
     }
     ours
+}
+
+/// Works around Godot bug #111048/#111645 (crash on the first `--headless --import` of a project with this
+/// addon). An editor that finds a new `.gdextension` during its first scan loads it late and regenerates the
+/// class reference: a worker thread queues `EditorHelp::_gen_extensions_docs` as a deferred call. `--import`
+/// quits before that call runs, so `Main::cleanup` flushes it after `EditorHelp` has freed its documentation,
+/// and `DocTools::generate` writes through a null pointer for every extension class still in ClassDB.
+/// The shutdown callback (`InitStage::MainLoop` deinit) runs just before that flush, so we unregister our
+/// classes here (freeing the singleton exactly as gdext would) instead of at their own levels' deinit, which
+/// then finds nothing left to do. Editor only: a game keeps the normal teardown order.
+fn unregister_classes_before_editor_teardown() {
+    use godot::init::InitLevel;
+    for level in [
+        InitLevel::Editor,
+        InitLevel::Scene,
+        InitLevel::Servers,
+        InitLevel::Core,
+    ] {
+        godot_core::registry::class::unregister_classes(level);
+    }
 }

