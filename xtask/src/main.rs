@@ -3,9 +3,12 @@
 //! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless]`: two demo clients on the local backend.
+//! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
 mod addon;
+mod bench;
 mod demo;
+mod fuzz;
 mod godot;
 mod suites;
 
@@ -47,6 +50,18 @@ enum Task {
         #[arg(long)]
         headless: bool,
     },
+    /// Benchmarks of the GDScript API on the release build against Godot's own ENet, in headless Godot.
+    Bench {
+        /// Two runs of each and fewer messages (well under a minute), instead of five runs.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Fuzz every network parser and the session rules for a bounded time (installs cargo-fuzz if needed).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u32,
+    },
     /// Print the Godot command the tests use, provisioning Godot if needed.
     Godot,
 }
@@ -62,6 +77,8 @@ fn main() -> ExitCode {
             skip_rust,
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
         Task::Demo { headless } => demo::run(&root, headless),
+        Task::Bench { quick } => bench::run(&root, quick),
+        Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {
             println!("Godot {}: {:?}", godot.version, godot.command());
         }),

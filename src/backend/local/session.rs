@@ -195,8 +195,12 @@ impl Session {
         }
     }
 
-    /// Holds a message from a peer we have not accepted; false if the hold is full and it was dropped.
+    /// Holds a message from a peer we have not accepted; false if it was dropped (hold full, or the
+    /// session is broken and takes nothing more).
     pub fn hold(&mut self, message: Inbound) -> bool {
+        if self.phase.is_broken() {
+            return false;
+        }
         self.request_due = true;
         if self.held_bytes + message.payload().len() > HELD_LIMIT_BYTES {
             return false;
@@ -280,9 +284,9 @@ impl Session {
         self.outbox_bytes = 0;
     }
 
-    /// Queues a frame until the connection is up; false when the outbox is full.
+    /// Queues a frame until the connection is up; false when the outbox is full or the session broken.
     pub fn queue(&mut self, frame: Vec<u8>, reliable: bool) -> bool {
-        if self.outbox_bytes + frame.len() > OUTBOX_LIMIT_BYTES {
+        if self.phase.is_broken() || self.outbox_bytes + frame.len() > OUTBOX_LIMIT_BYTES {
             return false;
         }
         self.outbox_bytes += frame.len();
@@ -416,6 +420,15 @@ mod tests {
         );
         assert_eq!(session.outbox_bytes, 0);
         assert_eq!(session.end_reason, END_TIMEOUT);
+    }
+
+    #[test]
+    fn broken_session_takes_no_more_messages() {
+        let mut session = Session::new(PEER, secs(0));
+        session.fail(END_TIMEOUT, "gone");
+        assert!(!session.hold(message(0, b"late")));
+        assert!(!session.queue(vec![1], true));
+        assert!(session.held.is_empty() && session.outbox.is_empty());
     }
 
     #[test]

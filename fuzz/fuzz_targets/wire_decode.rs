@@ -1,0 +1,14 @@
+//! Bytes from the network: decoding never panics, and what decodes re-encodes to the same bytes.
+#![no_main]
+
+use godot_steam_messages::backend::local::wire::{self, Frame};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(frame) = Frame::decode(data) {
+        assert_eq!(frame.encode(), data);
+    }
+    if let Some(id) = wire::decode_presence(data) {
+        assert_eq!(wire::encode_presence(id).as_slice(), data);
+    }
+});
