@@ -6,7 +6,6 @@
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
 mod addon;
-mod bench;
 mod demo;
 mod fuzz;
 mod godot;
@@ -50,12 +49,6 @@ enum Task {
         #[arg(long)]
         headless: bool,
     },
-    /// Benchmarks of the GDScript API on the release build against Godot's own ENet, in headless Godot.
-    Bench {
-        /// Two runs of each and fewer messages (well under a minute), instead of five runs.
-        #[arg(long)]
-        quick: bool,
-    },
     /// Fuzz every network parser and the session rules for a bounded time (installs cargo-fuzz if needed).
     Fuzz {
         /// Seconds per target.
@@ -77,7 +70,6 @@ fn main() -> ExitCode {
             skip_rust,
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
         Task::Demo { headless } => demo::run(&root, headless),
-        Task::Bench { quick } => bench::run(&root, quick),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {
             println!("Godot {}: {:?}", godot.version, godot.command());
