@@ -1,0 +1,204 @@
+//! The local backend across a hostile link: a UDP relay between two backends delays, jitters, reorders,
+//! duplicates and drops datagrams, on real loopback sockets and the real clock.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use godot_steam_messages::backend::config::LocalConfig;
+use godot_steam_messages::backend::local::LocalBackend;
+use godot_steam_messages::backend::local::transport::system_clock;
+use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
+use godot_steam_messages::steam_types::{SteamId, send_flags};
+
+/// What the relay does to each datagram.
+#[derive(Clone, Copy)]
+struct Impairment {
+    loss: f64,
+    duplicate: f64,
+    delay: Duration,
+    jitter: Duration,
+}
+
+/// A two-port UDP relay: A talks to `for_a` as if it were B, B talks to `for_b` as if it were A.
+struct Relay {
+    for_a: SocketAddr,
+    for_b: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(b_address: SocketAddr, impairment: Impairment) -> Self {
+        let side_a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let side_b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        side_a.set_nonblocking(true).unwrap();
+        side_b.set_nonblocking(true).unwrap();
+        let (for_a, for_b) = (side_a.local_addr().unwrap(), side_b.local_addr().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let running = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut rng = fastrand::Rng::with_seed(99);
+            let mut a_address: Option<SocketAddr> = None;
+            // (due, from side a?, bytes)
+            let mut queue: Vec<(Instant, bool, Vec<u8>)> = Vec::new();
+            let mut buffer = [0u8; 65_536];
+            while !running.load(Ordering::Relaxed) {
+                let mut idle = true;
+                for from_a in [true, false] {
+                    let socket = if from_a { &side_a } else { &side_b };
+                    while let Ok((size, source)) = socket.recv_from(&mut buffer) {
+                        idle = false;
+                        if from_a {
+                            a_address = Some(source);
+                        }
+                        if rng.f64() < impairment.loss {
+                            continue;
+                        }
+                        let copies = if rng.f64() < impairment.duplicate {
+                            2
+                        } else {
+                            1
+                        };
+                        for _ in 0..copies {
+                            let jitter = rng.u64(0..=impairment.jitter.as_micros() as u64);
+                            let due =
+                                Instant::now() + impairment.delay + Duration::from_micros(jitter);
+                            queue.push((due, from_a, buffer[..size].to_vec()));
+                        }
+                    }
+                }
+                let now = Instant::now();
+                // Jitter reorders: whatever is due goes, in no particular order.
+                let mut index = 0;
+                while index < queue.len() {
+                    if queue[index].0 <= now {
+                        let (_, from_a, bytes) = queue.swap_remove(index);
+                        let _ = if from_a {
+                            side_b.send_to(&bytes, b_address)
+                        } else if let Some(a) = a_address {
+                            side_a.send_to(&bytes, a)
+                        } else {
+                            Ok(0)
+                        };
+                    } else {
+                        index += 1;
+                    }
+                }
+                if idle {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+        });
+        Self {
+            for_a,
+            for_b,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn pair_through(impairment: Impairment) -> (LocalBackend, LocalBackend, SteamId, SteamId, Relay) {
+    let (a_id, b_id) = (LocalConfig::steam_id_of(1), LocalConfig::steam_id_of(2));
+    let b_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let relay = Relay::start(b_socket.local_addr().unwrap(), impairment);
+    let a = LocalBackend::with_socket(
+        a_id,
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        LocalConfig {
+            peers: vec![(b_id, relay.for_a)],
+            ..LocalConfig::default()
+        },
+        system_clock(),
+    )
+    .unwrap();
+    let b = LocalBackend::with_socket(
+        b_id,
+        b_socket,
+        LocalConfig {
+            peers: vec![(a_id, relay.for_b)],
+            ..LocalConfig::default()
+        },
+        system_clock(),
+    )
+    .unwrap();
+    (a, b, a_id, b_id, relay)
+}
+
+#[test]
+fn reliable_messages_survive_delay_jitter_reordering_duplication_and_loss() {
+    let (mut a, mut b, a_id, b_id, _relay) = pair_through(Impairment {
+        loss: 0.1,
+        duplicate: 0.1,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(15),
+    });
+    const COUNT: u32 = 10_000;
+    const CHANNELS: u32 = 4;
+    let mut events = Vec::new();
+    for i in 0..COUNT {
+        let channel = (i % CHANNELS) as i32;
+        a.send_message_to_user(b_id, &i.to_le_bytes(), send_flags::RELIABLE, channel);
+        let junk = [i as u8; 32];
+        a.send_message_to_user(b_id, &junk, send_flags::UNRELIABLE, 9);
+    }
+    let mut next: HashMap<i32, u32> = (0..CHANNELS as i32).map(|c| (c, c as u32)).collect();
+    let mut received = 0;
+    let mut unreliable = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while received < COUNT {
+        assert!(
+            Instant::now() < deadline,
+            "only {received} of {COUNT} arrived"
+        );
+        a.poll(&mut events);
+        b.poll(&mut events);
+        if events
+            .iter()
+            .any(|event| matches!(event, BackendEvent::SessionRequest { .. }))
+        {
+            b.accept_session_with_user(a_id);
+        }
+        events.retain(|event| !matches!(event, BackendEvent::SessionRequest { .. }));
+        assert!(events.is_empty(), "no session failed: {events:?}");
+        for channel in 0..CHANNELS as i32 {
+            b.receive_messages_on_channel(channel, usize::MAX, &mut |message| {
+                let index = u32::from_le_bytes(message.payload.try_into().unwrap());
+                let expected = next.get_mut(&channel).unwrap();
+                assert_eq!(
+                    index, *expected,
+                    "channel {channel}: exactly once and in order"
+                );
+                *expected += CHANNELS;
+                received += 1;
+            });
+        }
+        b.receive_messages_on_channel(9, usize::MAX, &mut |message| {
+            assert!(
+                message.payload.len() == 32
+                    && message
+                        .payload
+                        .iter()
+                        .all(|&byte| byte == message.payload[0]),
+                "unreliable messages arrive intact"
+            );
+            unreliable += 1;
+        });
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(received, COUNT);
+    println!("unreliable: {unreliable} of {COUNT} delivered (duplicates count twice)");
+}
