@@ -9,6 +9,7 @@ mod addon;
 mod demo;
 mod fuzz;
 mod godot;
+mod netns;
 mod suites;
 
 use std::path::{Path, PathBuf};

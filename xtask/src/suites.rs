@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{addon, godot};
+use crate::{addon, godot, netns};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
@@ -89,6 +89,20 @@ pub fn run_all(
         report(&name, &outcome, &log_path);
         if !outcome.problems.is_empty() {
             failed_suites.push(name);
+        }
+    }
+    if filter.is_none_or(|text| "netns_link".contains(text)) {
+        match netns::unavailable() {
+            Some(reason) => println!("suite netns_link: skipped ({reason})"),
+            None => {
+                let outcome = netns::run_suite(&godot, &project, &logs);
+                report("netns_link", &outcome, &logs.join("netns_link.*.log"));
+                total.passed += outcome.tally.passed;
+                total.failed += outcome.tally.failed;
+                if !outcome.problems.is_empty() {
+                    failed_suites.push("netns_link".to_owned());
+                }
+            }
         }
     }
     if total == Tally::default() {
