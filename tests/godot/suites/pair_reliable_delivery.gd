@@ -48,6 +48,12 @@ func run_receiver() -> void:
 	if first.size() == 1:
 		t.eq(first[0]["payload"].get_string_from_utf8(), "hello", "b: it is a's first message")
 		t.eq(first[0]["identity"], p.peer_id, "b: identity is a's Steam ID")
+		t.eq(first[0].keys(), ["payload", "size", "connection", "identity", "receiver_user_data",
+			"time_received", "message_number", "channel", "flags", "sender_user_data"], "b: GodotSteam's message keys in its order")
+		t.eq(first[0]["size"], 5, "b: size is the payload's length")
+		t.eq(first[0]["flags"] & 8, 8, "b: flags say it was sent reliably")
+		t.ok(first[0]["time_received"] > 0, "b: time_received is set")
+		t.eq(first[0]["message_number"], 1, "b: the first message of the session is number 1")
 	t.eq(p.send_text("ready"), 1, "b: answer")
 	var next := []
 	for channel in CHANNELS:
