@@ -520,3 +520,42 @@ fn a_peer_restarted_on_the_same_port_opens_a_fresh_session() {
     p.b.accept_session_with_user(p.a_id);
     assert_eq!(receive(&mut p.b, 0), vec![b"back".to_vec()]);
 }
+
+#[test]
+fn a_receiver_that_does_not_read_makes_the_sender_see_limit_exceeded_until_it_reads() {
+    use godot_steam_messages::backend::local::session::SEND_WINDOW_BYTES;
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"open", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    assert_eq!(receive(&mut p.b, 0).len(), 1);
+    p.run_for(Duration::from_millis(50));
+    let chunk = [3u8; 1024];
+    let mut accepted = 0usize;
+    let mut refused = false;
+    for _ in 0..(SEND_WINDOW_BYTES as usize / chunk.len() * 2) {
+        match p.a.send_message_to_user(p.b_id, &chunk, RELIABLE, 1) {
+            SteamResult::OK => accepted += 1,
+            SteamResult::LIMIT_EXCEEDED => {
+                refused = true;
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        if accepted % 256 == 0 {
+            p.step();
+        }
+    }
+    assert!(refused, "the sender was stopped by the window");
+    assert!(accepted * chunk.len() <= SEND_WINDOW_BYTES as usize);
+    // Memory on the receiver is bounded by the window, and nothing was lost.
+    let mut got = 0;
+    p.run_until("everything accepted arrives", |p| {
+        got += receive(&mut p.b, 1).len();
+        got >= accepted
+    });
+    assert_eq!(got, accepted);
+    p.run_until("the window reopens", |p| {
+        p.a.send_message_to_user(p.b_id, &chunk, RELIABLE, 1) == SteamResult::OK
+    });
+}

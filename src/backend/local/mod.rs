@@ -22,7 +22,7 @@ use super::{
     BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
 };
 use crate::steam_types::{InitError, InitStatus, SteamId, SteamResult, send_flags};
-use session::{END_NO_ROUTE, END_TIMEOUT, Inbound, Session};
+use session::{END_NO_ROUTE, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
 use transport::{Clock, ImpairedSocket, Impairment};
 use wire::{Frame, PROTOCOL_VERSION};
 
@@ -304,6 +304,13 @@ impl LocalBackend {
                     session.last_activity = (self.clock)();
                 }
             }
+            (Frame::Read { bytes }, Some(remote)) => {
+                if let Some(session) = self.sessions.get_mut(&remote) {
+                    // Never backwards, never beyond what we sent: a confused peer cannot open the window wide.
+                    let bytes = bytes.min(session.reliable_sent);
+                    session.reliable_read_by_peer = session.reliable_read_by_peer.max(bytes);
+                }
+            }
             (Frame::Close, Some(remote)) => {
                 if let Some(session) = self.sessions.get_mut(&remote) {
                     session.closed_by_peer();
@@ -389,6 +396,15 @@ impl LocalBackend {
         }
         session.last_activity = now;
         session.traffic.received(payload_len);
+        if flags & send_flags::RELIABLE != 0 && !session.received_reliable(payload_len) {
+            // Steam-like peers never do this: they stop at their send window.
+            self.fail_session(
+                remote,
+                END_PROTOCOL,
+                "The peer sent more than the receive window allows",
+            );
+            return;
+        }
         let payload_start = packet.data().len() - payload_len;
         let message = Inbound::new(
             remote,
@@ -410,7 +426,10 @@ impl LocalBackend {
     }
 
     fn deliver(&mut self, message: Inbound) {
-        if self.inbox_bytes + message.payload().len() > INBOX_LIMIT_BYTES {
+        // Reliable data is bounded per peer by the send window; only unreliable data can pile up past it,
+        // and unreliable data may be dropped.
+        let reliable = message.flags & send_flags::RELIABLE != 0;
+        if !reliable && self.inbox_bytes + message.payload().len() > INBOX_LIMIT_BYTES {
             log::warn!(
                 "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
                 message.sender,
@@ -674,17 +693,43 @@ impl LocalBackend {
         }
     }
 
+    /// Tells each peer how much of its reliable data our application has read, which opens its send window.
+    /// Sent back over the peer's own connection, at most once per poll.
+    fn report_reads(&mut self) {
+        let mut reports = Vec::new();
+        for (remote, session) in &mut self.sessions {
+            let incoming = self.links.get(remote).and_then(|links| links.incoming);
+            if let Some(peer) = incoming
+                && let Some(bytes) = session.take_read_report()
+            {
+                reports.push((peer, bytes));
+            }
+        }
+        for (peer, bytes) in reports {
+            let frame = Frame::Read { bytes }.encode();
+            self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(frame));
+        }
+    }
+
     fn discard_unread(&mut self, remote: SteamId, channel: i32) {
-        if let Some(queue) = self.inbox.get_mut(&channel) {
-            let mut freed = 0;
-            queue.retain(|message| {
-                let keep = message.sender != remote;
-                if !keep {
-                    freed += message.payload().len();
+        let Some(queue) = self.inbox.get_mut(&channel) else {
+            return;
+        };
+        let (mut freed, mut reliable_freed) = (0, 0);
+        queue.retain(|message| {
+            let keep = message.sender != remote;
+            if !keep {
+                freed += message.payload().len();
+                if message.flags & send_flags::RELIABLE != 0 {
+                    reliable_freed += message.payload().len() as u64;
                 }
-                keep
-            });
-            self.inbox_bytes = self.inbox_bytes.saturating_sub(freed);
+            }
+            keep
+        });
+        self.inbox_bytes = self.inbox_bytes.saturating_sub(freed);
+        // Discarded counts as read: the peer's window must not stay closed by data nobody will read.
+        if let Some(session) = self.sessions.get_mut(&remote) {
+            session.reliable_read += reliable_freed;
         }
     }
 
@@ -768,6 +813,9 @@ impl MessagesBackend for LocalBackend {
         };
         session.sending_since.get_or_insert(now);
         session.last_activity = now;
+        if reliable && !session.window_allows(data.len()) {
+            return SteamResult::LIMIT_EXCEEDED;
+        }
         session.open_channels.insert(channel);
         let number = session.next_number;
         let frame = Frame::Data {
@@ -781,6 +829,9 @@ impl MessagesBackend for LocalBackend {
             Some(peer) if session.outbox.is_empty() => {
                 session.next_number += 1;
                 session.traffic.sent(data.len());
+                if reliable {
+                    session.reliable_sent += data.len() as u64;
+                }
                 let (enet_channel, packet) = packet_for(frame, reliable);
                 if self.send_raw(peer, enet_channel, packet) {
                     SteamResult::OK
@@ -793,6 +844,9 @@ impl MessagesBackend for LocalBackend {
                 if session.queue(frame, reliable) {
                     session.next_number += 1;
                     session.traffic.sent(data.len());
+                    if reliable {
+                        session.reliable_sent += data.len() as u64;
+                    }
                     SteamResult::OK
                 } else {
                     SteamResult::LIMIT_EXCEEDED
@@ -813,8 +867,14 @@ impl MessagesBackend for LocalBackend {
             return 0;
         };
         let count = max_messages.min(queue.len());
+        let sessions = &mut self.sessions;
         for message in queue.drain(..count) {
             self.inbox_bytes = self.inbox_bytes.saturating_sub(message.payload().len());
+            if message.flags & send_flags::RELIABLE != 0
+                && let Some(session) = sessions.get_mut(&message.sender)
+            {
+                session.reliable_read += message.payload().len() as u64;
+            }
             sink(&ReceivedMessage {
                 payload: message.payload(),
                 connection: 0,
@@ -928,6 +988,7 @@ impl MessagesBackend for LocalBackend {
         self.pump_network();
         self.exchange_presence();
         self.run_timers();
+        self.report_reads();
         self.host.flush();
         events.append(&mut self.events);
     }

@@ -15,6 +15,14 @@ pub const HELD_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Most bytes queued for a peer before its connection is up (Steam's default send buffer is 512 KiB).
 pub const OUTBOX_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// Most reliable payload bytes sent to a peer and not yet read by its application; beyond it sends return
+/// `RESULT_LIMIT_EXCEEDED`, so a receiver that does not drain holds memory back on both sides.
+pub const SEND_WINDOW_BYTES: u64 = 4 * 1024 * 1024;
+/// Most unread reliable bytes a receiver keeps from one peer; a peer that ignores the window is cut off.
+pub const RECEIVE_WINDOW_BYTES: u64 = 2 * SEND_WINDOW_BYTES;
+
+/// `CONNECTION_END_MISC_GENERIC`: the peer broke the protocol (ignored the send window).
+pub const END_PROTOCOL: i32 = 5001;
 /// `CONNECTION_END_MISC_TIMEOUT`.
 pub const END_TIMEOUT: i32 = 5003;
 /// `CONNECTION_END_APP_GENERIC`: the peer closed the session.
@@ -167,6 +175,15 @@ pub struct Session {
     pub end_reason: i32,
     pub end_debug: String,
     pub traffic: Traffic,
+    /// Reliable payload bytes we sent in this session.
+    pub reliable_sent: u64,
+    /// Of those, how many the peer's application has read (from its READ frames).
+    pub reliable_read_by_peer: u64,
+    /// Reliable payload bytes received from the peer (held, queued or read).
+    pub reliable_received: u64,
+    /// Of those, how many our application has read, and how many we last reported.
+    pub reliable_read: u64,
+    pub reliable_read_reported: u64,
 }
 
 impl Session {
@@ -192,6 +209,11 @@ impl Session {
                 window_start: now,
                 ..Traffic::default()
             },
+            reliable_sent: 0,
+            reliable_read_by_peer: 0,
+            reliable_received: 0,
+            reliable_read: 0,
+            reliable_read_reported: 0,
         }
     }
 
@@ -303,6 +325,28 @@ impl Session {
             .sum();
         let unreliable = self.outbox_bytes - reliable;
         (clamp_i32(unreliable), clamp_i32(reliable))
+    }
+
+    /// Whether `bytes` more reliable payload fits in the send window.
+    pub fn window_allows(&self, bytes: usize) -> bool {
+        let unread = self
+            .reliable_sent
+            .saturating_sub(self.reliable_read_by_peer);
+        unread + bytes as u64 <= SEND_WINDOW_BYTES
+    }
+
+    /// Counts reliable payload received; false when the peer has overrun the receive window.
+    pub fn received_reliable(&mut self, bytes: usize) -> bool {
+        self.reliable_received += bytes as u64;
+        self.reliable_received.saturating_sub(self.reliable_read) <= RECEIVE_WINDOW_BYTES
+    }
+
+    /// The READ report owed to the peer, if our application read more since the last one.
+    pub fn take_read_report(&mut self) -> Option<u64> {
+        (self.reliable_read > self.reliable_read_reported).then(|| {
+            self.reliable_read_reported = self.reliable_read;
+            self.reliable_read
+        })
     }
 
     pub fn idle_for(&self, now: Duration) -> Duration {
@@ -447,6 +491,27 @@ mod tests {
             Phase::ClosedByPeer,
             "a late accept does not revive it"
         );
+    }
+
+    #[test]
+    fn send_window_opens_as_the_peer_reads() {
+        let mut session = Session::new(PEER, secs(0));
+        assert!(session.window_allows(SEND_WINDOW_BYTES as usize));
+        session.reliable_sent = SEND_WINDOW_BYTES;
+        assert!(!session.window_allows(1));
+        session.reliable_read_by_peer = 10;
+        assert!(session.window_allows(10));
+        assert!(!session.window_allows(11));
+    }
+
+    #[test]
+    fn receive_window_is_enforced_and_read_reports_are_owed_once() {
+        let mut session = Session::new(PEER, secs(0));
+        assert!(session.received_reliable(RECEIVE_WINDOW_BYTES as usize));
+        assert!(!session.received_reliable(1));
+        session.reliable_read = 100;
+        assert_eq!(session.take_read_report(), Some(100));
+        assert_eq!(session.take_read_report(), None);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! DATA   = 2, channel: u32, flags: u32, number: u64, payload...
 //! ACCEPT = 3                                        the receiver accepted the sender's session
 //! CLOSE  = 4                                        the sender closed its session with the receiver
+//! READ   = 5, bytes: u64                            the receiver's application has read this many bytes
+//!                                                   of the sender's reliable payloads (the send window)
 //! ```
 //! Integers are little-endian.
 
@@ -20,6 +22,7 @@ const HELLO: u8 = 1;
 const DATA: u8 = 2;
 const ACCEPT: u8 = 3;
 const CLOSE: u8 = 4;
+const READ: u8 = 5;
 
 const HELLO_LEN: usize = 1 + 1 + 8 + 8;
 /// Bytes before a DATA frame's payload.
@@ -41,6 +44,9 @@ pub enum Frame<'a> {
     },
     Accept,
     Close,
+    Read {
+        bytes: u64,
+    },
 }
 
 /// Why bytes from the network were not a frame.
@@ -109,6 +115,9 @@ impl Frame<'_> {
                 })
             }
             ACCEPT => exact(1).map(|()| Frame::Accept),
+            READ => exact(9).map(|()| Frame::Read {
+                bytes: read_u64(&body[0..8]),
+            }),
             CLOSE => exact(1).map(|()| Frame::Close),
             other => Err(WireError::UnknownKind(other)),
         }
@@ -141,6 +150,11 @@ impl Frame<'_> {
             }
             Frame::Accept => vec![ACCEPT],
             Frame::Close => vec![CLOSE],
+            Frame::Read { bytes } => {
+                let mut frame = vec![READ];
+                frame.extend_from_slice(&bytes.to_le_bytes());
+                frame
+            }
         }
     }
 }
@@ -208,6 +222,7 @@ mod tests {
         });
         round_trip(Frame::Accept);
         round_trip(Frame::Close);
+        round_trip(Frame::Read { bytes: u64::MAX });
     }
 
     #[test]
