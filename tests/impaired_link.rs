@@ -140,12 +140,32 @@ fn pair_through(impairment: Impairment) -> (LocalBackend, LocalBackend, SteamId,
 
 #[test]
 fn reliable_messages_survive_delay_jitter_reordering_duplication_and_loss() {
-    let (mut a, mut b, a_id, b_id, _relay) = pair_through(Impairment {
+    transfer_through(Impairment {
         loss: 0.1,
         duplicate: 0.1,
         delay: Duration::from_millis(20),
         jitter: Duration::from_millis(15),
     });
+}
+
+#[test]
+fn reliable_messages_survive_heavy_loss() {
+    for _ in 0..std::env::var("STALL_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+    {
+        transfer_through(Impairment {
+            loss: 0.2,
+            duplicate: 0.0,
+            delay: Duration::from_millis(1),
+            jitter: Duration::ZERO,
+        });
+    }
+}
+
+fn transfer_through(impairment: Impairment) {
+    let (mut a, mut b, a_id, b_id, _relay) = pair_through(impairment);
     const COUNT: u32 = 10_000;
     const CHANNELS: u32 = 4;
     let mut events = Vec::new();

@@ -542,7 +542,7 @@ fn a_receiver_that_does_not_read_makes_the_sender_see_limit_exceeded_until_it_re
             }
             other => panic!("unexpected {other:?}"),
         }
-        if accepted % 256 == 0 {
+        if accepted.is_multiple_of(256) {
             p.step();
         }
     }

@@ -31,8 +31,10 @@ const RELIABLE_CHANNEL: u8 = 0;
 const UNRELIABLE_CHANNEL: u8 = 1;
 /// Most bytes waiting in receive queues across all channels; beyond it new messages are dropped (logged).
 const INBOX_LIMIT_BYTES: usize = 64 * 1024 * 1024;
-/// ENet's peer timeout: how soon a vanished peer is noticed (limit, minimum, maximum in ms).
-const PEER_TIMEOUT: (u32, u32, u32) = (32, 2_000, 5_000);
+/// ENet's peer timeout (limit, minimum, maximum in ms): a peer is given up after 10 s without an
+/// acknowledgement, as Steam's TimeoutConnected. Shorter minimums drop healthy connections on very lossy links,
+/// where a packet can be lost many times in a row.
+const PEER_TIMEOUT: (u32, u32, u32) = (32, 10_000, 30_000);
 /// Steam's `k_nSteamNetworkConnectionInfoFlags_Unauthenticated | _Unencrypted`: nobody vouches for local IDs.
 const INFO_FLAGS: i32 = 1 | 2;
 /// How often an instance announces itself to the others, and how long an announcement counts.
@@ -42,6 +44,15 @@ const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
 pub const MAX_PENDING_SESSIONS: usize = 256;
 /// ENet disconnect data meaning "this instance shut down": the peer's session is closed, not failed.
 const DISCONNECT_SHUTDOWN: u32 = 0x4753_4d43;
+/// ENet peer slots: every network pump walks all of them, so no more than sessions need (each session uses
+/// up to two connections), plus room for pending requests.
+const PEER_LIMIT: usize = 2 * 1024 + MAX_PENDING_SESSIONS;
+/// A receive call pumps the network itself only if the last pump is older than this: a tight loop of
+/// one-message receives must not pay a full pump each time.
+const PUMP_INTERVAL: Duration = Duration::from_micros(500);
+/// The smallest READ report worth a packet; smaller ones wait for the periodic report.
+const READ_REPORT_BYTES: u64 = 256 * 1024;
+const READ_REPORT_INTERVAL: Duration = Duration::from_millis(50);
 /// How long an incoming connection may stay silent before its HELLO.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -81,6 +92,8 @@ pub struct LocalBackend {
     /// Instances heard from recently: where they listen and when they last said so.
     visible: HashMap<SteamId, (SocketAddr, Duration)>,
     last_presence: Option<Duration>,
+    last_pump: Duration,
+    last_read_report: Duration,
 }
 
 impl LocalBackend {
@@ -116,6 +129,7 @@ impl LocalBackend {
         let host = Host::new(
             socket,
             HostSettings {
+                peer_limit: PEER_LIMIT,
                 channel_limit: 2,
                 time: Box::new(move || host_clock()),
                 ..HostSettings::default()
@@ -137,6 +151,8 @@ impl LocalBackend {
             local_address,
             visible: HashMap::new(),
             last_presence: None,
+            last_pump: Duration::ZERO,
+            last_read_report: Duration::ZERO,
         })
     }
 
@@ -156,6 +172,7 @@ impl LocalBackend {
 
     /// Moves packets between ENet and the sessions, without running the timers.
     fn pump_network(&mut self) {
+        self.last_pump = self.now();
         loop {
             let event = match self.host.service() {
                 Ok(Some(event)) => event.no_ref(),
@@ -185,6 +202,12 @@ impl LocalBackend {
                 let Some(remote) = connection.remote else {
                     return;
                 };
+                // Connected: from now on a silent peer is noticed within seconds.
+                self.host.peer_mut(peer).set_timeout(
+                    PEER_TIMEOUT.0,
+                    PEER_TIMEOUT.1,
+                    PEER_TIMEOUT.2,
+                );
                 let hello = Frame::Hello {
                     version: PROTOCOL_VERSION,
                     from: self.local_id,
@@ -487,9 +510,12 @@ impl LocalBackend {
         let Some(address) = self.address_of(remote) else {
             return false;
         };
+        // While connecting, ENet keeps trying for the whole connect timeout (as Steam does), so a lossy link
+        // or a peer that starts late still connects; the session's own timer reports the failure.
+        let connect_ms = u32::try_from(self.config.connect_timeout.as_millis()).unwrap_or(u32::MAX);
         let peer = match self.host.connect(address, 2, 0) {
             Ok(peer) => {
-                peer.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+                peer.set_timeout(PEER_TIMEOUT.0, connect_ms, connect_ms.saturating_add(1_000));
                 peer.id()
             }
             Err(_) => {
@@ -539,6 +565,7 @@ impl LocalBackend {
         if !session.fail(reason, debug) {
             return;
         }
+        log::info!("session with {remote} failed ({reason}): {debug}");
         let state = session.phase.connection_state();
         self.events.push(BackendEvent::SessionFailed {
             remote,
@@ -696,10 +723,17 @@ impl LocalBackend {
     /// Tells each peer how much of its reliable data our application has read, which opens its send window.
     /// Sent back over the peer's own connection, at most once per poll.
     fn report_reads(&mut self) {
+        let now = self.now();
+        let periodic = now.saturating_sub(self.last_read_report) >= READ_REPORT_INTERVAL;
+        if periodic {
+            self.last_read_report = now;
+        }
         let mut reports = Vec::new();
         for (remote, session) in &mut self.sessions {
             let incoming = self.links.get(remote).and_then(|links| links.incoming);
-            if let Some(peer) = incoming
+            let owed = session.reliable_read - session.reliable_read_reported;
+            if (periodic || owed >= READ_REPORT_BYTES)
+                && let Some(peer) = incoming
                 && let Some(bytes) = session.take_read_report()
             {
                 reports.push((peer, bytes));
@@ -862,7 +896,9 @@ impl MessagesBackend for LocalBackend {
         sink: &mut dyn FnMut(&ReceivedMessage<'_>),
     ) -> usize {
         // Fresh packets first, so a game polling every frame sees them a frame sooner.
-        self.pump_network();
+        if self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL {
+            self.pump_network();
+        }
         let Some(queue) = self.inbox.get_mut(&channel) else {
             return 0;
         };

@@ -107,7 +107,12 @@ impl Socket for ImpairedSocket {
     type Address = SocketAddr;
     type Error = io::Error;
 
-    fn init(&mut self, _options: SocketOptions) -> Result<(), io::Error> {
+    fn init(&mut self, options: SocketOptions) -> Result<(), io::Error> {
+        // The buffer sizes ENet asks for (the C library sets them too; std cannot): the OS default is small
+        // enough that bursts of small unreliable messages overflow it.
+        let socket = socket2::SockRef::from(&self.socket);
+        let _ = socket.set_recv_buffer_size(options.receive_buffer);
+        let _ = socket.set_send_buffer_size(options.send_buffer);
         self.socket.set_nonblocking(true)
     }
 
