@@ -559,3 +559,22 @@ fn a_receiver_that_does_not_read_makes_the_sender_see_limit_exceeded_until_it_re
         p.a.send_message_to_user(p.b_id, &chunk, RELIABLE, 1) == SteamResult::OK
     });
 }
+
+#[test]
+fn large_reliable_messages_keep_flowing_through_the_send_window() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"open", RELIABLE, 0);
+    p.run_until("request", |p| requests(&p.b_events) > 0);
+    p.b.accept_session_with_user(p.a_id);
+    receive(&mut p.b, 0);
+    let chunk = vec![5u8; 64 * 1024];
+    let (mut sent, mut got) = (0, 0);
+    p.run_until("200 messages of 64 KiB", |p| {
+        while sent < 200 && p.a.send_message_to_user(p.b_id, &chunk, RELIABLE, 2) == SteamResult::OK
+        {
+            sent += 1;
+        }
+        got += receive(&mut p.b, 2).len();
+        got == 200
+    });
+}

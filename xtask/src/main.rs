@@ -3,9 +3,11 @@
 //! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless]`: two demo clients on the local backend.
+//! - `bench [--quick]`: benchmarks against Godot's own ENet, written to `target/bench/`.
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
 mod addon;
+mod bench;
 mod demo;
 mod fuzz;
 mod godot;
@@ -50,6 +52,12 @@ enum Task {
         #[arg(long)]
         headless: bool,
     },
+    /// Benchmarks of the GDScript API on the release build against Godot's own ENet, in headless Godot.
+    Bench {
+        /// A short run (seconds), as CI does so the benchmarks cannot rot.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Fuzz every network parser and the session rules for a bounded time (installs cargo-fuzz if needed).
     Fuzz {
         /// Seconds per target.
@@ -71,6 +79,7 @@ fn main() -> ExitCode {
             skip_rust,
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
         Task::Demo { headless } => demo::run(&root, headless),
+        Task::Bench { quick } => bench::run(&root, quick),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {
             println!("Godot {}: {:?}", godot.version, godot.command());

@@ -1,0 +1,85 @@
+## Round-trip time of a 100 B reliable message: "a" sends a ping and, the frame its echo arrives, the next;
+## "b" echoes every message the frame it arrives. Both poll every frame; the first pings warm up.
+##
+## User arguments: --impl=steam|enet --role=a|b --local-id=N --peer-local-id=M --count=N --timeout-s=S
+extends SceneTree
+
+const Bench = preload("res://lib/bench.gd")
+const PAYLOAD_SIZE := 100
+const WARM_UP := 100
+
+var link
+var timeout_s := 120.0
+
+
+func _initialize() -> void:
+	var args := Bench.user_args()
+	timeout_s = float(args.get("timeout-s", "120"))
+	var impl: String = args.get("impl", "steam")
+	link = load("res://lib/%s_link.gd" % impl).new(self, args)
+	var error: String = link.open()
+	if error != "":
+		await stop(error)
+		return
+	print("BENCH_READY")
+	if not await link.handshake(timeout_s):
+		await stop("handshake timed out")
+		return
+	var count := int(args.get("count", "2000"))
+	if link.role == "a":
+		error = await ping(count, impl)
+	else:
+		error = await echo()
+	await stop(error)
+
+
+func ping(count: int, impl: String) -> String:
+	var payload := Bench.payload(PAYLOAD_SIZE)
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	var rtts: Array[int] = []
+	var sent_at := Time.get_ticks_usec()
+	var frames := 0
+	link.send_burst(payload, 1, true)
+	while rtts.size() < count + WARM_UP:
+		if link.drain_data(16) > 0:
+			var now := Time.get_ticks_usec()
+			rtts.append(now - sent_at)
+			sent_at = now
+			link.send_burst(payload, 1, true)
+		if Time.get_ticks_msec() > deadline:
+			return "only %d of %d pings came back" % [rtts.size(), count + WARM_UP]
+		frames += 1
+		await link.next_frame()
+	var measured := rtts.slice(WARM_UP)
+	link.send_control("bye")
+	Bench.emit({
+		"bench": "latency", "impl": impl, "count": measured.size(),
+		"p50_usec": Bench.percentile(measured, 0.5), "p99_usec": Bench.percentile(measured, 0.99),
+		"frames_per_ping": float(frames) / rtts.size(),
+	})
+	for i in 10:
+		await link.next_frame()
+	return ""
+
+
+func echo() -> String:
+	var payload := Bench.payload(PAYLOAD_SIZE)
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	# Until a says bye, or (ENet) disconnects.
+	while link.take_control("bye") == "" and link.is_connected_to_peer():
+		var got: int = link.drain_data(16)
+		if got > 0:
+			link.send_burst(payload, got, true)
+		if Time.get_ticks_msec() > deadline:
+			return "a never finished"
+		await link.next_frame()
+	return ""
+
+
+func stop(error: String) -> void:
+	if error != "":
+		Bench.fail("%s (%s)" % [error, link.role if link != null else "?"])
+	if link != null:
+		link.close()
+		await link.next_frame()
+	quit(1 if error != "" else 0)
