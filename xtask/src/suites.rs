@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{addon, godot, netns};
+use crate::{addon, demo, godot, netns};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
@@ -89,6 +89,27 @@ pub fn run_all(
         report(&name, &outcome, &log_path);
         if !outcome.problems.is_empty() {
             failed_suites.push(name);
+        }
+    }
+    if filter.is_none_or(|text| "demo_headless".contains(text)) {
+        // The README's run command on a machine without a display: two clients, a checked transcript.
+        let result = demo::run(root, true);
+        let outcome = SuiteOutcome {
+            tally: Tally {
+                passed: u64::from(result.is_ok()),
+                failed: u64::from(result.is_err()),
+            },
+            problems: result.err().into_iter().collect(),
+        };
+        report(
+            "demo_headless",
+            &outcome,
+            Path::new("(the transcript above)"),
+        );
+        total.passed += outcome.tally.passed;
+        total.failed += outcome.tally.failed;
+        if !outcome.problems.is_empty() {
+            failed_suites.push("demo_headless".to_owned());
         }
     }
     if filter.is_none_or(|text| "netns_link".contains(text)) {
