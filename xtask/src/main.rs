@@ -12,6 +12,7 @@ mod demo;
 mod fuzz;
 mod godot;
 mod netns;
+mod soak;
 mod suites;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,13 @@ enum Task {
         #[arg(long, default_value_t = 30)]
         seconds: u32,
     },
+    /// A long run with steady traffic and session churn: memory must stay flat (not part of `test`).
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u32,
+        #[arg(long)]
+        release: bool,
+    },
     /// Print the Godot command the tests use, provisioning Godot if needed.
     Godot,
 }
@@ -81,6 +89,7 @@ fn main() -> ExitCode {
         Task::Demo { headless } => demo::run(&root, headless),
         Task::Bench { quick } => bench::run(&root, quick),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
+        Task::Soak { minutes, release } => soak::run(&root, minutes, release),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {
             println!("Godot {}: {:?}", godot.version, godot.command());
         }),

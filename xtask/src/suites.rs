@@ -17,8 +17,18 @@ use crate::{addon, demo, godot, netns};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
-/// Longest a single suite may run before it is killed and failed.
+/// Longest a single suite may run before it is killed and failed (the soak run sets its own).
 const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
+
+thread_local! {
+    /// The suite timeout in force; the soak run raises it for its own duration.
+    static TIMEOUT: std::cell::Cell<Duration> = const { std::cell::Cell::new(SUITE_TIMEOUT) };
+}
+
+/// Sets the timeout for suites started from now on.
+pub fn set_suite_timeout(timeout: Duration) {
+    TIMEOUT.with(|cell| cell.set(timeout));
+}
 
 /// Log lines that fail a suite whatever it printed.
 const FATAL_LOG_MARKERS: &[&str] = &[
@@ -276,13 +286,9 @@ fn start_suite(
     log_path: &Path,
     user_args: &[String],
 ) -> Started {
-    let script = format!(
-        "res://suites/{}",
-        suite
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("")
-    );
+    // The script's path inside the project, as Godot names it.
+    let relative = suite.strip_prefix(project).unwrap_or(suite);
+    let script = format!("res://{}", relative.to_string_lossy().replace('\\', "/"));
     let log = fs::File::create(log_path).map_err(|error| format!("cannot create log: {error}"))?;
     let log_err = log
         .try_clone()
@@ -309,7 +315,8 @@ fn start_suite(
 /// (deliberate wrong-type calls, which Godot reports as script errors): exactly N are then allowed.
 fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
     let mut outcome = SuiteOutcome::default();
-    let status = child.and_then(|child| wait_with_timeout(child, SUITE_TIMEOUT));
+    let status =
+        child.and_then(|child| wait_with_timeout(child, TIMEOUT.with(std::cell::Cell::get)));
     let text = fs::read_to_string(log_path).unwrap_or_default();
     check_log(&text, &mut outcome);
     if let Some(expected) =
@@ -339,7 +346,7 @@ fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
 }
 
 /// Runs a pair suite: both roles at once, each with its own log.
-fn run_pair(
+pub fn run_pair(
     godot: &godot::Godot,
     project: &Path,
     suite: &Path,
@@ -426,7 +433,7 @@ pub fn parse_summary(line: &str) -> Option<Tally> {
 }
 
 /// Waits for `child`, killing it after `timeout`; its exit code.
-fn wait_with_timeout(mut child: std::process::Child, timeout: Duration) -> Result<i32, String> {
+pub fn wait_with_timeout(mut child: std::process::Child, timeout: Duration) -> Result<i32, String> {
     let started = Instant::now();
     loop {
         match child.try_wait() {
