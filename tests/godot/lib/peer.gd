@@ -71,3 +71,11 @@ func send_text(text: String, flags := RELIABLE, channel := 0) -> int:
 func settle(frames := 30) -> void:
 	for i in frames:
 		await tree.process_frame
+
+
+## After sending the last message: stays until the peer leaves (the session stops reading connected) or
+## `timeout` seconds pass. On a lossy link the last message may need retransmissions that quitting would stop.
+func linger(timeout := 30.0) -> void:
+	var deadline := Time.get_ticks_msec() + int(timeout * 1000.0)
+	while Time.get_ticks_msec() < deadline and steam.getSessionConnectionInfo(peer_id, false, false).get("connection_state") == 3:
+		await tree.process_frame

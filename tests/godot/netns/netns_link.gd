@@ -92,6 +92,7 @@ func recover() -> void:
 			return not reply.is_empty(), "recovery", 90.0)
 		t.ok(not reply.is_empty(), "a: AUTORESTART_BROKEN_SESSION recovered the session after the link came back")
 		p.send_text("thanks", p.RELIABLE, 7)
+		await p.linger()
 	else:
 		await p.wait_for(func() -> bool: return p.requests.size() > requests_before, "a's fresh session", 90.0)
 		t.eq(p.steam.acceptSessionWithUser(p.peer_id), true, "b: accepts the fresh session")

@@ -20,6 +20,9 @@ func _initialize() -> void:
 	else:
 		await run_receiver()
 	t.eq(p.failures, [], "%s: the session survived the bad link" % p.role)
+	if p.role == "b":
+		# b sent the last message: stay until a has it and leaves.
+		await p.linger()
 	await p.settle(60)
 	t.finish(self)
 
