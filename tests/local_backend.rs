@@ -81,6 +81,18 @@ impl Pair {
     }
 }
 
+impl Pair {
+    /// a opens a session with `first` on channel 0, b accepts; returns once a sees it connected.
+    fn connect(&mut self, first: &[u8]) {
+        self.a.send_message_to_user(self.b_id, first, RELIABLE, 0);
+        self.run_until("request", |p| requests(&p.b_events) > 0);
+        self.b.accept_session_with_user(self.a_id);
+        self.run_until("connected", |p| {
+            p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
+        });
+    }
+}
+
 fn receive(backend: &mut LocalBackend, channel: i32) -> Vec<Vec<u8>> {
     let mut payloads = Vec::new();
     backend.receive_messages_on_channel(channel, usize::MAX, &mut |message| {
@@ -214,12 +226,7 @@ fn unaccepted_session_fails_on_the_sender_after_the_connect_timeout() {
 #[test]
 fn closed_session_is_closed_by_peer_on_the_other_side_until_autorestart() {
     let mut p = pair();
-    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
-    p.run_until("request", |p| requests(&p.b_events) > 0);
-    p.b.accept_session_with_user(p.a_id);
-    p.run_until("connected", |p| {
-        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
-    });
+    p.connect(b"hello");
     assert!(p.b.close_session_with_user(p.a_id));
     p.run_until("closed by peer", |p| {
         p.a.session_connection_info(p.b_id).state == ConnectionState::CLOSED_BY_PEER
@@ -265,12 +272,7 @@ fn closing_the_last_channel_closes_the_session() {
 #[test]
 fn vanished_peer_fails_the_session() {
     let mut p = pair();
-    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
-    p.run_until("request", |p| requests(&p.b_events) > 0);
-    p.b.accept_session_with_user(p.a_id);
-    p.run_until("connected", |p| {
-        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
-    });
+    p.connect(b"hello");
     // Simulate a killed process: its socket goes away without a word.
     std::mem::forget(std::mem::replace(
         &mut p.b,
@@ -297,12 +299,7 @@ fn vanished_peer_fails_the_session() {
 #[test]
 fn session_info_reports_state_address_and_traffic() {
     let mut p = pair();
-    p.a.send_message_to_user(p.b_id, b"hello", RELIABLE, 0);
-    p.run_until("request", |p| requests(&p.b_events) > 0);
-    p.b.accept_session_with_user(p.a_id);
-    p.run_until("connected", |p| {
-        p.a.session_connection_info(p.b_id).state == ConnectionState::CONNECTED
-    });
+    p.connect(b"hello");
     for _ in 0..50 {
         p.a.send_message_to_user(p.b_id, &[7; 100], RELIABLE, 0);
     }
