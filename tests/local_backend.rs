@@ -575,3 +575,52 @@ fn large_reliable_messages_keep_flowing_through_the_send_window() {
         got == 200
     });
 }
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn ten_thousand_forged_session_requests_leave_memory_and_the_real_session_alone() {
+    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    let mut p = pair();
+    p.connect(b"hello");
+    let before = resident_kib();
+    // Waves of forged peers, each with its own Steam ID, connecting, saying HELLO, sending, then vanishing.
+    let mut forged = 0;
+    while forged < 10_000 {
+        let mut attacker = forge_requests(&mut p, 2_000);
+        forged += 2_000;
+        for _ in 0..50 {
+            p.step();
+            while let Ok(Some(_)) = attacker.service() {}
+        }
+        assert!(p.b.session_count() <= MAX_PENDING_SESSIONS + 1);
+        for index in 0..attacker.peer_limit() {
+            if let Some(peer) = attacker.get_peer_mut(rusty_enet::PeerID(index)) {
+                peer.reset();
+            }
+        }
+    }
+    let grown_kib = resident_kib().saturating_sub(before);
+    let forged_requests = requests(&p.b_events) - 1;
+    println!(
+        "{forged_requests} forged requests got through; resident memory grew by {grown_kib} KiB"
+    );
+    assert!(forged_requests >= 1_000, "the flood did reach the receiver");
+    assert!(
+        grown_kib < 64 * 1024,
+        "memory stays bounded: grew {grown_kib} KiB"
+    );
+    p.a.send_message_to_user(p.b_id, b"still here", RELIABLE, 0);
+    let mut got = Vec::new();
+    p.run_until("the real message", |p| {
+        got.extend(receive(&mut p.b, 0));
+        got.iter().any(|payload| payload == b"still here")
+    });
+}
