@@ -12,6 +12,7 @@ mod demo;
 mod fuzz;
 mod godot;
 mod netns;
+mod relay;
 mod soak;
 mod suites;
 

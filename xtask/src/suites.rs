@@ -9,11 +9,12 @@
 //! arguments with a `## args: ...` line.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{addon, demo, godot, netns};
+use crate::{addon, demo, godot, netns, relay};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
@@ -122,6 +123,15 @@ pub fn run_all(
             failed_suites.push("demo_headless".to_owned());
         }
     }
+    if filter.is_none_or(|text| "relay_link".contains(text)) {
+        let outcome = relay_link(&godot, &project, &logs);
+        report("relay_link", &outcome, &logs.join("relay_link.*.log"));
+        total.passed += outcome.tally.passed;
+        total.failed += outcome.tally.failed;
+        if !outcome.problems.is_empty() {
+            failed_suites.push("relay_link".to_owned());
+        }
+    }
     if filter.is_none_or(|text| "netns_link".contains(text)) {
         match netns::unavailable() {
             Some(reason) => println!("suite netns_link: skipped ({reason})"),
@@ -216,6 +226,38 @@ fn first_import(root: &Path, godot: &godot::Godot, logs: &Path) -> SuiteOutcome 
         }
     }
     outcome
+}
+
+/// The lossy-link scenario between two Godot processes through the harness's impairment relay (10% loss, 5%
+/// duplication, 20 ms delay, 15 ms jitter that reorders), instead of the backend's own simulation.
+fn relay_link(godot: &godot::Godot, project: &Path, logs: &Path) -> SuiteOutcome {
+    const A: u32 = 56;
+    const B: u32 = 57;
+    let steam_id = |local: u32| 76_561_197_960_265_728 + u64::from(local);
+    let b_address = SocketAddr::from(([127, 0, 0, 1], 47_500 + B as u16));
+    let impairment = relay::Impairment {
+        loss: 0.1,
+        duplicate: 0.05,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(15),
+    };
+    let relay = match relay::Relay::start(b_address, impairment) {
+        Ok(relay) => relay,
+        Err(error) => {
+            let mut outcome = SuiteOutcome::default();
+            outcome
+                .problems
+                .push(format!("cannot start the relay: {error}"));
+            return outcome;
+        }
+    };
+    // Each side reaches the other only through the relay (explicit peers win over same-machine discovery).
+    let args = [
+        format!("--steam-peer={}@{}", steam_id(B), relay.for_a),
+        format!("--steam-peer={}@{}", steam_id(A), relay.for_b),
+    ];
+    let script = project.join("suites").join("pair_lossy_link.gd");
+    run_pair_named(godot, project, &script, "relay_link", logs, A, &args)
 }
 
 fn run_cargo_tests(root: &Path) -> Result<(), String> {
@@ -358,6 +400,19 @@ pub fn run_pair(
         .file_stem()
         .and_then(|stem| stem.to_str())
         .unwrap_or("pair");
+    run_pair_named(godot, project, suite, name, logs, first_id, extra_args)
+}
+
+/// [`run_pair`] with logs named `name.a.log` and `name.b.log`.
+fn run_pair_named(
+    godot: &godot::Godot,
+    project: &Path,
+    suite: &Path,
+    name: &str,
+    logs: &Path,
+    first_id: u32,
+    extra_args: &[String],
+) -> SuiteOutcome {
     let roles = [("a", first_id, first_id + 1), ("b", first_id + 1, first_id)];
     let started: Vec<(String, PathBuf, Started)> = roles
         .iter()
