@@ -9,7 +9,7 @@
 ##
 ## User arguments: --impl=steam|enet --role=a|b --local-id=N --peer-local-id=M --count=N --timeout-s=S
 ##   (--count messages are timed, a third each way)
-extends SceneTree
+extends "res://lib/bench_script.gd"
 
 const Bench = preload("res://lib/bench.gd")
 const PAYLOAD_SIZE := 100
@@ -20,23 +20,12 @@ const RECEIVE_BATCH := 1000
 const MOST_PER_ROUND := 10000
 const WAYS: Array[String] = ["batched", "reading", "single"]
 
-var link
-var timeout_s := 120.0
-
-
 func _initialize() -> void:
 	var args := Bench.user_args()
-	timeout_s = float(args.get("timeout-s", "120"))
 	var impl: String = args.get("impl", "steam")
-	link = load("res://lib/%s_link.gd" % impl).new(self, args)
-	var error: String = link.open()
-	if error != "":
-		await stop(error)
+	if not await start(args):
 		return
-	print("BENCH_READY")
-	if not await link.handshake(timeout_s):
-		await stop("handshake timed out")
-		return
+	var error := ""
 	# Each way gets whole rounds of the same size.
 	var per_way := maxi(int(args.get("count", "30000")) / WAYS.size(), 1)
 	var rounds_per_way := ceili(float(per_way) / MOST_PER_ROUND)
@@ -107,11 +96,3 @@ func time_receiving(rounds: int, round_size: int, impl: String) -> String:
 	await link.wait_control("bye", 10.0)
 	return ""
 
-
-func stop(error: String) -> void:
-	if error != "":
-		Bench.fail("%s (%s)" % [error, link.role if link != null else "?"])
-	if link != null:
-		link.close()
-		await link.next_frame()
-	quit(1 if error != "" else 0)

@@ -2,29 +2,18 @@
 ## "b" echoes every message the frame it arrives. Both poll every frame; the first pings warm up.
 ##
 ## User arguments: --impl=steam|enet --role=a|b --local-id=N --peer-local-id=M --count=N --timeout-s=S
-extends SceneTree
+extends "res://lib/bench_script.gd"
 
 const Bench = preload("res://lib/bench.gd")
 const PAYLOAD_SIZE := 100
 const WARM_UP := 100
 
-var link
-var timeout_s := 120.0
-
-
 func _initialize() -> void:
 	var args := Bench.user_args()
-	timeout_s = float(args.get("timeout-s", "120"))
 	var impl: String = args.get("impl", "steam")
-	link = load("res://lib/%s_link.gd" % impl).new(self, args)
-	var error: String = link.open()
-	if error != "":
-		await stop(error)
+	if not await start(args):
 		return
-	print("BENCH_READY")
-	if not await link.handshake(timeout_s):
-		await stop("handshake timed out")
-		return
+	var error := ""
 	var count := int(args.get("count", "2000"))
 	if link.role == "a":
 		error = await ping(count, impl)
@@ -75,11 +64,3 @@ func echo() -> String:
 		await link.next_frame()
 	return ""
 
-
-func stop(error: String) -> void:
-	if error != "":
-		Bench.fail("%s (%s)" % [error, link.role if link != null else "?"])
-	if link != null:
-		link.close()
-		await link.next_frame()
-	quit(1 if error != "" else 0)

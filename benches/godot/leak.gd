@@ -4,7 +4,7 @@
 ##
 ## User arguments: --impl=steam|enet --role=a|b --local-id=N --peer-local-id=M --count=N --first=N
 ##   --timeout-s=S
-extends SceneTree
+extends "res://lib/bench_script.gd"
 
 const Bench = preload("res://lib/bench.gd")
 const PAYLOAD_SIZE := 100
@@ -13,23 +13,12 @@ const ACK_EVERY := 5000
 const BURST := 2000
 const RECEIVE_BATCH := 4096
 
-var link
-var timeout_s := 120.0
-
-
 func _initialize() -> void:
 	var args := Bench.user_args()
-	timeout_s = float(args.get("timeout-s", "120"))
 	var impl: String = args.get("impl", "steam")
-	link = load("res://lib/%s_link.gd" % impl).new(self, args)
-	var error: String = link.open()
-	if error != "":
-		await stop(error)
+	if not await start(args):
 		return
-	print("BENCH_READY")
-	if not await link.handshake(timeout_s):
-		await stop("handshake timed out")
-		return
+	var error := ""
 	var count := int(args.get("count", "1000000"))
 	var first := int(args.get("first", "100000"))
 	if link.role == "a":
@@ -92,11 +81,3 @@ func receive_stream(count: int, first: int, impl: String) -> String:
 	await link.wait_control("bye", 10.0)
 	return ""
 
-
-func stop(error: String) -> void:
-	if error != "":
-		Bench.fail("%s (%s)" % [error, link.role if link != null else "?"])
-	if link != null:
-		link.close()
-		await link.next_frame()
-	quit(1 if error != "" else 0)

@@ -4,7 +4,7 @@
 ##
 ## User arguments: --impl=steam|enet --role=a|b --local-id=N --peer-local-id=M
 ##   --workloads=SIZE:MODE:COUNT,...   (MODE is reliable or unreliable)   --timeout-s=S
-extends SceneTree
+extends "res://lib/bench_script.gd"
 
 const Bench = preload("res://lib/bench.gd")
 ## Most bytes "a" offers the API per frame (whole messages; at least one, at most BURST_MAX_MESSAGES).
@@ -15,22 +15,11 @@ const RECEIVE_BATCH := 4096
 ## Unreliable workloads end this long after the last message, once the end marker has arrived.
 const UNRELIABLE_QUIET_MS := 150
 
-var link
-var timeout_s := 120.0
-
-
 func _initialize() -> void:
 	var args := Bench.user_args()
-	timeout_s = float(args.get("timeout-s", "120"))
-	link = load("res://lib/%s_link.gd" % args.get("impl", "steam")).new(self, args)
-	var error: String = link.open()
-	if error != "":
-		await stop(error)
+	if not await start(args):
 		return
-	print("BENCH_READY")
-	if not await link.handshake(timeout_s):
-		await stop("handshake timed out")
-		return
+	var error := ""
 	var workloads := parse_workloads(args.get("workloads", ""))
 	if link.role == "a":
 		error = await send_all(workloads, args.get("impl", ""))
@@ -128,11 +117,3 @@ func receive_all(workloads: Array[Dictionary], impl: String) -> String:
 	await link.wait_control("bye", 10.0)
 	return ""
 
-
-func stop(error: String) -> void:
-	if error != "":
-		Bench.fail("%s (%s)" % [error, link.role if link != null else "?"])
-	if link != null:
-		link.close()
-		await link.next_frame()
-	quit(1 if error != "" else 0)
