@@ -9,7 +9,7 @@ use godot::global::godot_error;
 use godot::prelude::*;
 
 use crate::backend::{self, BackendEvent, MessagesBackend};
-use crate::convert::{self, MessageKeys, PeerError};
+use crate::convert::{self, EngineCalls, MessageDictionaries, PeerError};
 use crate::identity::IdentityRegistry;
 use crate::steam_types::{InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult};
 
@@ -31,7 +31,8 @@ pub struct SteamNetworkingMessages {
     backend: Option<Box<dyn MessagesBackend>>,
     init_result: Option<InitResult>,
     identities: IdentityRegistry,
-    message_keys: MessageKeys,
+    engine_calls: EngineCalls,
+    message_dictionaries: MessageDictionaries,
     events: Vec<BackendEvent>,
 }
 
@@ -50,7 +51,8 @@ impl IObject for SteamNetworkingMessages {
             backend: None,
             init_result: None,
             identities: IdentityRegistry::default(),
-            message_keys: MessageKeys::default(),
+            engine_calls: EngineCalls::load(),
+            message_dictionaries: MessageDictionaries::default(),
             events: Vec::new(),
         }
     }
@@ -232,7 +234,7 @@ impl SteamNetworkingMessages {
     #[func(rename = receiveMessagesOnChannel)]
     fn receive_messages_on_channel(&mut self, channel: i64, max_messages: i64) -> VarArray {
         const NAME: &str = "receiveMessagesOnChannel";
-        let mut messages = VarArray::new();
+        let messages = VarArray::new();
         let Some(backend) = self.backend.as_deref_mut() else {
             not_initialised(NAME);
             return messages;
@@ -245,11 +247,10 @@ impl SteamNetworkingMessages {
             return messages;
         };
         let max_messages = max_messages.min(MAX_MESSAGES_PER_CALL);
-        let keys = &self.message_keys;
-        backend.receive_messages_on_channel(channel, max_messages, &mut |message| {
-            messages.push(&convert::message_to_dictionary(keys, message));
-        });
-        messages
+        self.message_dictionaries
+            .collect(&self.engine_calls, |sink| {
+                backend.receive_messages_on_channel(channel, max_messages, sink);
+            })
     }
 
     /// Sends [param data] to the user on [param channel], opening a session if needed (and accepting theirs).
@@ -279,14 +280,14 @@ impl SteamNetworkingMessages {
             godot_error!("[STEAM] {NAME}: flags {flags} is not a NETWORKING_SEND_* bitmask");
             return invalid;
         };
-        if data.len() > MAX_STEAM_PACKET_SIZE {
+        let payload = convert::payload_bytes(&self.engine_calls, &data);
+        if payload.len() > MAX_STEAM_PACKET_SIZE {
             godot_error!(
                 "[STEAM] {NAME}: payload of {} bytes is over MAX_STEAM_PACKET_SIZE ({MAX_STEAM_PACKET_SIZE})",
-                data.len()
+                payload.len()
             );
             return invalid;
         }
-        let payload = data.as_slice();
         self.with_peer(NAME, &remote_steam_id, invalid, |backend, remote| {
             i64::from(
                 backend
@@ -449,7 +450,7 @@ impl SteamNetworkingMessages {
             not_initialised(function);
             return fallback;
         };
-        match convert::peer_from_variant(remote_steam_id, &self.identities) {
+        match convert::peer_from_variant(&self.engine_calls, remote_steam_id, &self.identities) {
             Ok(remote) => call(backend, remote),
             Err(error) => {
                 report_peer_error(function, &error);

@@ -11,10 +11,11 @@ pub mod session;
 pub mod transport;
 pub mod wire;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
+use foldhash::HashMap;
 use rusty_enet::{Host, HostSettings, Packet, PeerID};
 
 use super::config::{LocalConfig, MAX_LOCAL_ID};
@@ -142,14 +143,14 @@ impl LocalBackend {
             config,
             host,
             clock,
-            sessions: HashMap::new(),
-            links: HashMap::new(),
-            connections: HashMap::new(),
-            inbox: HashMap::new(),
+            sessions: HashMap::default(),
+            links: HashMap::default(),
+            connections: HashMap::default(),
+            inbox: HashMap::default(),
             inbox_bytes: 0,
             events: Vec::new(),
             local_address,
-            visible: HashMap::new(),
+            visible: HashMap::default(),
             last_presence: None,
             last_pump: Duration::ZERO,
             last_read_report: Duration::ZERO,

@@ -1,9 +1,14 @@
 //! The one place where backend values become Godot values and back: Steam IDs, messages, session info.
 
-use godot::builtin::{GString, PackedByteArray, VarDictionary, Variant, VariantType};
-use godot::meta::ToGodot;
+mod engine_calls;
+mod message;
 
-use crate::backend::{ReceivedMessage, SessionInfo};
+pub use engine_calls::EngineCalls;
+pub use message::MessageDictionaries;
+
+use godot::builtin::{GString, PackedByteArray, VarDictionary, Variant, VariantType};
+
+use crate::backend::SessionInfo;
 use crate::identity::{IdentityError, IdentityRegistry};
 use crate::steam_types::SteamId;
 
@@ -34,17 +39,25 @@ impl std::fmt::Display for PeerError {
 /// A peer as GDScript passes it: an `int` Steam ID (the u64's bit pattern), or a `String` identity reference
 /// (`StringName` too) resolved through `identities`.
 pub fn peer_from_variant(
+    calls: &EngineCalls,
     value: &Variant,
     identities: &IdentityRegistry,
 ) -> Result<SteamId, PeerError> {
+    // Ints first, without a type switch: they are what GodotSteam code passes, once per send.
+    if let Some(bits) = calls.int_of(value) {
+        return valid(SteamId::from_gdscript(bits));
+    }
     let steam_id = match value.get_type() {
-        VariantType::INT => SteamId::from_gdscript(value.to::<i64>()),
         VariantType::STRING | VariantType::STRING_NAME => {
             let text = value.stringify().to_string();
             identities.resolve(&text).map_err(PeerError::Identity)?
         }
         other => return Err(PeerError::WrongType(other)),
     };
+    valid(steam_id)
+}
+
+fn valid(steam_id: SteamId) -> Result<SteamId, PeerError> {
     if steam_id.is_valid() {
         Ok(steam_id)
     } else {
@@ -52,81 +65,9 @@ pub fn peer_from_variant(
     }
 }
 
-/// Dictionary keys built once, and a template message dictionary: message dictionaries are made per message,
-/// in the hottest loop we have, and each call into Godot costs. Copying the template (one call) and setting
-/// only what differs from it is much cheaper than inserting ten keys.
-pub struct MessageKeys {
-    template: VarDictionary,
-    payload: Variant,
-    size: Variant,
-    connection: Variant,
-    identity: Variant,
-    receiver_user_data: Variant,
-    time_received: Variant,
-    message_number: Variant,
-    channel: Variant,
-    flags: Variant,
-    sender_user_data: Variant,
-}
-
-impl Default for MessageKeys {
-    fn default() -> Self {
-        let key = |name: &str| GString::from(name).to_variant();
-        let mut keys = Self {
-            template: VarDictionary::new(),
-            payload: key("payload"),
-            size: key("size"),
-            connection: key("connection"),
-            identity: key("identity"),
-            receiver_user_data: key("receiver_user_data"),
-            time_received: key("time_received"),
-            message_number: key("message_number"),
-            channel: key("channel"),
-            flags: key("flags"),
-            sender_user_data: key("sender_user_data"),
-        };
-        // GodotSteam's keys, in its order, with the values most messages share.
-        let template = &mut keys.template;
-        template.set(&keys.payload, &PackedByteArray::new());
-        for key in [
-            &keys.size,
-            &keys.connection,
-            &keys.identity,
-            &keys.receiver_user_data,
-            &keys.time_received,
-            &keys.message_number,
-            &keys.channel,
-            &keys.flags,
-            &keys.sender_user_data,
-        ] {
-            template.set(key, 0);
-        }
-        keys
-    }
-}
-
-/// A received message as GodotSteam's dictionary, keys in GodotSteam's order. The payload is copied once.
-pub fn message_to_dictionary(keys: &MessageKeys, message: &ReceivedMessage<'_>) -> VarDictionary {
-    let mut dictionary = keys.template.duplicate_shallow();
-    dictionary.set(&keys.payload, &PackedByteArray::from(message.payload));
-    dictionary.set(&keys.size, message.payload.len() as i64);
-    dictionary.set(&keys.identity, message.sender.to_gdscript());
-    dictionary.set(&keys.time_received, message.time_received_usec);
-    dictionary.set(&keys.message_number, message.message_number);
-    // The template holds 0 for these; most messages leave them so.
-    let mostly_zero = [
-        (&keys.connection, i64::from(message.connection)),
-        (&keys.receiver_user_data, message.connection_user_data),
-        (&keys.channel, i64::from(message.channel)),
-        (&keys.flags, i64::from(message.flags)),
-        (&keys.sender_user_data, message.user_data),
-    ];
-    for (key, value) in mostly_zero {
-        if value != 0 {
-            dictionary.set(key, value);
-        }
-    }
-    dictionary
+/// The bytes of a payload GDScript passed, without copying them.
+pub fn payload_bytes<'a>(calls: &EngineCalls, payload: &'a PackedByteArray) -> &'a [u8] {
+    calls.bytes_of(payload)
 }
 
 /// Session info as GodotSteam's dictionary: `connection_state` always, then the connection and status parts
