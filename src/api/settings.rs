@@ -5,7 +5,10 @@ use godot::prelude::*;
 use godot::register::info::PropertyHint;
 
 use super::SteamNetworkingMessages;
-use crate::backend::config::{ConfigSources, setting};
+use crate::backend::config::{ConfigSources, DEFAULT_MAX_SESSIONS, setting};
+
+/// The editor's range for `max_sessions`: 1 to [`crate::backend::config::MAX_MAX_SESSIONS`].
+const MAX_SESSIONS_RANGE: &str = "1,4096,1";
 
 pub const APP_ID: &str = "steam/initialization/app_id";
 pub const INITIALIZE_ON_STARTUP: &str = "steam/initialization/initialize_on_startup";
@@ -88,6 +91,13 @@ pub fn register() {
             range,
             "1000,3600000,1",
         ),
+        (
+            setting::MAX_SESSIONS,
+            (DEFAULT_MAX_SESSIONS as i64).to_variant(),
+            int,
+            range,
+            MAX_SESSIONS_RANGE,
+        ),
     ];
     for (name, default, kind, hint, hint_string) in settings {
         add_setting(name, default, kind, hint, hint_string);
@@ -118,6 +128,7 @@ pub fn config_sources() -> ConfigSources {
         setting::CONNECT_TIMEOUT,
         setting::IDLE_TIMEOUT,
         setting::BROADCAST,
+        setting::MAX_SESSIONS,
     ]
     .into_iter()
     .filter(|name| project.has_setting(*name))
@@ -195,4 +206,15 @@ pub fn app_id() -> i64 {
         .get_setting(APP_ID)
         .try_to::<i64>()
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::config::MAX_MAX_SESSIONS;
+
+    #[test]
+    fn the_max_sessions_range_matches_what_the_configuration_accepts() {
+        assert_eq!(MAX_SESSIONS_RANGE, format!("1,{MAX_MAX_SESSIONS},1"));
+    }
 }

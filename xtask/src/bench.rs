@@ -445,6 +445,11 @@ impl Plan {
                 let most = self.sessions.iter().copied().max().unwrap_or(0);
                 if side == Side::Ours {
                     a_env.push(("GODOT_STEAM_PEERS".to_owned(), session_peers(most, b_id)));
+                    // Past the default of 128, plus the session with b itself.
+                    a_env.push((
+                        "GODOT_STEAM_MAX_SESSIONS".to_owned(),
+                        (most + 1).to_string(),
+                    ));
                 }
                 vec![
                     format!(
@@ -518,6 +523,16 @@ impl Plan {
         ] {
             defs.push(MetricDef::new(key, group, label, "ns", Better::Lower));
         }
+        defs.push(
+            MetricDef::new(
+                "cost/dictionary-floor",
+                group,
+                "Godot alone: copy and free one 10-key message dictionary (Dictionary.duplicate)",
+                "ns",
+                Better::Lower,
+            )
+            .without_ratio(),
+        );
         defs.push(
             MetricDef::new(
                 "cost/enet-service",
@@ -1074,6 +1089,7 @@ impl Samples {
                 self.push(side, "cost/receive-read", number("reading_ns_per_message"));
                 self.push(side, "cost/receive-single", number("single_ns_per_message"));
                 self.push(side, "cost/enet-service", number("service_ns_per_packet"));
+                self.push(side, "cost/dictionary-floor", number("dictionary_floor_ns"));
             }
             "latency" => {
                 self.push(side, "latency/p50", number("p50_usec"));
@@ -1425,7 +1441,9 @@ const METHOD_NOTES: &str = "
   over messages already queued. Messages go in rounds of at most 10,000 (inside the local backend's 4 MiB
   send window) after an untimed warm-up round. `ENetPacketPeer` has no `get_packet_channel()`: the channel
   comes with the `service()` event, which is why the baseline also lists what its `service()` loop costs
-  per packet.
+  per packet. The dictionary row is Godot by itself, with no networking: GDScript copying GodotSteam's 10-key
+  message dictionary into an array of 1,000 and freeing them, which is what every received message becomes
+  in this API, so no `receiveMessagesOnChannel` can cost less; measured in both processes.
 - Memory is VmRSS from `/proc/self/status`, read by the process itself after 60 settling frames. For the
   sessions figures, b stands in for 1,000 peers with one ENet host that accepts each session (ours) or opens
   1,000 client connections (the baseline, whose `ENetConnection` connects to one peer only, so a listens).

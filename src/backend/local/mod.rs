@@ -42,14 +42,17 @@ const INFO_FLAGS: i32 = 1 | 2;
 const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
 /// Most sessions from peers we have not accepted; a flood of forged requests stops here.
-pub const MAX_PENDING_SESSIONS: usize = 256;
+pub const MAX_PENDING_SESSIONS: usize = 128;
 /// ENet disconnect data meaning "this instance shut down": the peer's session is closed, not failed.
 const DISCONNECT_SHUTDOWN: u32 = 0x4753_4d43;
-/// ENet peer slots: every network pump walks all of them, so no more than sessions need (each session uses
-/// up to two connections), plus room for pending requests.
-const PEER_LIMIT: usize = 2 * 1024 + MAX_PENDING_SESSIONS;
-/// A receive call pumps the network itself only if the last pump is older than this: a tight loop of
-/// one-message receives must not pay a full pump each time.
+
+/// ENet peer slots for `max_sessions`: each session uses up to two connections (one per direction), plus one
+/// for each pending request. Every network pump visits every slot, so there are no more than that.
+fn peer_limit(max_sessions: usize) -> usize {
+    2 * max_sessions + MAX_PENDING_SESSIONS
+}
+/// After its first receive call of a frame, a game's receive calls pump the network themselves only if the
+/// last pump is older than this: a tight loop of one-message receives must not pay a full pump each time.
 const PUMP_INTERVAL: Duration = Duration::from_micros(500);
 /// The smallest READ report worth a packet; smaller ones wait for the periodic report.
 const READ_REPORT_BYTES: u64 = 256 * 1024;
@@ -94,6 +97,8 @@ pub struct LocalBackend {
     visible: HashMap<SteamId, (SocketAddr, Duration)>,
     last_presence: Option<Duration>,
     last_pump: Duration,
+    /// No receive call has pumped since the last `poll`, which runs once a frame after the game's scripts.
+    first_receive_of_frame: bool,
     last_read_report: Duration,
 }
 
@@ -130,7 +135,7 @@ impl LocalBackend {
         let host = Host::new(
             socket,
             HostSettings {
-                peer_limit: PEER_LIMIT,
+                peer_limit: peer_limit(config.max_sessions),
                 channel_limit: 2,
                 time: Box::new(move || host_clock()),
                 ..HostSettings::default()
@@ -153,6 +158,7 @@ impl LocalBackend {
             visible: HashMap::default(),
             last_presence: None,
             last_pump: Duration::ZERO,
+            first_receive_of_frame: true,
             last_read_report: Duration::ZERO,
         })
     }
@@ -499,17 +505,17 @@ impl LocalBackend {
             .map(|_| peer)
     }
 
-    /// Opens our connection to `remote` if there is none; false when no address is known.
-    fn ensure_outgoing(&mut self, remote: SteamId) -> bool {
+    /// Opens our connection to `remote` if there is none; why not when it cannot.
+    fn ensure_outgoing(&mut self, remote: SteamId) -> Result<(), String> {
         if self
             .links
             .get(&remote)
             .is_some_and(|links| links.outgoing.is_some())
         {
-            return true;
+            return Ok(());
         }
         let Some(address) = self.address_of(remote) else {
-            return false;
+            return Err("No address known for this Steam ID (see --steam-peer)".to_owned());
         };
         // While connecting, ENet keeps trying for the whole connect timeout (as Steam does), so a lossy link
         // or a peer that starts late still connects; the session's own timer reports the failure.
@@ -521,7 +527,10 @@ impl LocalBackend {
             }
             Err(_) => {
                 log::warn!("no free ENet peer slot to reach {remote}");
-                return false;
+                return Err(format!(
+                    "Too many sessions: the local backend holds at most {} at once (see --steam-max-sessions)",
+                    self.config.max_sessions
+                ));
             }
         };
         let since = self.now();
@@ -535,7 +544,7 @@ impl LocalBackend {
             },
         );
         self.links.entry(remote).or_default().outgoing = Some(peer);
-        true
+        Ok(())
     }
 
     /// Accepts `remote`'s session: releases held messages and tells the peer.
@@ -829,16 +838,12 @@ impl MessagesBackend for LocalBackend {
             .get_or_insert(now);
         // Sending to a peer accepts their session.
         self.accept(remote);
-        if !self.ensure_outgoing(remote) {
+        if let Err(why) = self.ensure_outgoing(remote) {
             // Like Steam, the send is accepted and the failure arrives as a callback.
             if let Some(session) = self.sessions.get_mut(&remote) {
                 session.sending_since.get_or_insert(now);
             }
-            self.fail_session(
-                remote,
-                END_NO_ROUTE,
-                "No address known for this Steam ID (see --steam-peer)",
-            );
+            self.fail_session(remote, END_NO_ROUTE, &why);
             return SteamResult::OK;
         }
         let reliable = flags & send_flags::RELIABLE != 0;
@@ -896,8 +901,10 @@ impl MessagesBackend for LocalBackend {
         max_messages: usize,
         sink: &mut dyn FnMut(&ReceivedMessage<'_>),
     ) -> usize {
-        // Fresh packets first, so a game polling every frame sees them a frame sooner.
-        if self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL {
+        // Fresh packets first: what arrived since the end of the last frame is seen this frame, not the next.
+        if self.first_receive_of_frame || self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
+        {
+            self.first_receive_of_frame = false;
             self.pump_network();
         }
         let Some(queue) = self.inbox.get_mut(&channel) else {
@@ -1027,6 +1034,7 @@ impl MessagesBackend for LocalBackend {
         self.run_timers();
         self.report_reads();
         self.host.flush();
+        self.first_receive_of_frame = true;
         events.append(&mut self.events);
     }
 }
