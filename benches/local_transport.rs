@@ -13,7 +13,7 @@ use godot_steam_messages::backend::config::LocalConfig;
 use godot_steam_messages::backend::local::LocalBackend;
 use godot_steam_messages::backend::local::transport::system_clock;
 use godot_steam_messages::backend::local::wire::DATA_HEADER_LEN;
-use godot_steam_messages::steam_types::{SteamId, send_flags};
+use godot_steam_messages::steam_types::{SteamId, SteamResult, send_flags};
 
 /// Messages per iteration.
 const BATCH: usize = 1_000;
@@ -60,14 +60,25 @@ fn backend_pair() -> BackendPair {
 }
 
 fn move_through_backend(pair: &mut BackendPair, payload: &[u8]) {
-    for _ in 0..BATCH {
-        pair.a
-            .send_message_to_user(pair.b_id, payload, send_flags::RELIABLE, 0);
-    }
     let mut events = Vec::new();
+    let mut sent = 0;
     let mut received = 0;
     while received < BATCH {
+        // As a game sends: until the send window (4 MiB the receiver has not read) is full, then again once
+        // the receiver's reads are reported.
+        while sent < BATCH {
+            let result = pair
+                .a
+                .send_message_to_user(pair.b_id, payload, send_flags::RELIABLE, 0);
+            match result {
+                SteamResult::OK => sent += 1,
+                SteamResult::LIMIT_EXCEEDED => break,
+                other => panic!("send failed with {other:?}"),
+            }
+        }
+        // Both poll as a game's frame does: b's poll reports what it read, which reopens a's window.
         pair.a.poll(&mut events);
+        pair.b.poll(&mut events);
         received += pair
             .b
             .receive_messages_on_channel(0, BATCH, &mut |message| {

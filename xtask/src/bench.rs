@@ -14,8 +14,9 @@
 //!
 //! Each figure is the median of several runs (5, or 2 with `--quick`, which also sends fewer messages) with
 //! its min and max. The table is printed and written to `target/bench/results.md` and `results.json`, with the
-//! machine and date; each process's log goes to `target/bench/logs/`. Results of the Criterion benchmark in
-//! `target/criterion/`, if any, are added as they are (this never runs it). Benchmarks assert nothing about
+//! machine and date; each process's log goes to `target/bench/logs/`. The Criterion benchmark runs first (in
+//! full, or once without measuring with `--quick`) and its results in `target/criterion/` are added.
+//! Benchmarks assert nothing about
 //! timings: a run fails only when a process fails.
 
 use std::collections::BTreeMap;
@@ -69,6 +70,7 @@ const FATAL_LOG_MARKERS: &[&str] = &[
 /// Runs every benchmark, prints the table and writes `target/bench/results.{md,json}`.
 pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     let started = Instant::now();
+    run_criterion(root, quick)?;
     addon::build(root, true)?;
     let project = root.join(BENCH_PROJECT);
     let out_dir = root.join(OUTPUT_DIR);
@@ -340,6 +342,47 @@ struct Workload {
     size: u32,
     reliable: bool,
     count: u32,
+}
+
+/// Longest the Criterion benchmark may take (a full run takes about a minute; a hang must not stall CI).
+const CRITERION_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Runs the Criterion benchmark (`benches/local_transport.rs`): measured in full, or with `quick` once per
+/// benchmark without measuring (Criterion's `--test`), so a benchmark that no longer finishes fails CI.
+fn run_criterion(root: &Path, quick: bool) -> Result<(), String> {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .current_dir(root)
+        .args(["bench", "--bench", "local_transport", "--"]);
+    if quick {
+        command.arg("--test");
+    }
+    eprintln!(
+        "criterion: cargo bench --bench local_transport{}",
+        if quick { " -- --test" } else { "" }
+    );
+    let mut child = command
+        .spawn()
+        .map_err(|error| format!("starting cargo bench: {error}"))?;
+    let deadline = Instant::now() + CRITERION_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                return Err(format!("cargo bench --bench local_transport: {status}"));
+            }
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "cargo bench --bench local_transport did not finish in {} s",
+                    CRITERION_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(200)),
+            Err(error) => return Err(format!("waiting for cargo bench: {error}")),
+        }
+    }
 }
 
 /// Run counts and message counts, full or quick.
@@ -1326,7 +1369,7 @@ impl Report {
         if !self.criterion.is_empty() {
             let _ = writeln!(
                 out,
-                "\nRust only, no Godot (Criterion results found in target/criterion; not run by this command)"
+                "\nRust only, no Godot (Criterion, from target/criterion: measured by a full run, not by --quick)"
             );
             for row in &self.criterion {
                 let _ = writeln!(out, "{}", row.text());
@@ -1368,9 +1411,9 @@ impl Report {
         if !self.criterion.is_empty() {
             let _ = writeln!(
                 out,
-                "\n## Rust only, no Godot (Criterion)\n\nFrom `target/criterion/` as found (run \
-                 `cargo bench --bench local_transport` to refresh; this command does not run it). Median time \
-                 per iteration with its 95% confidence interval.\n"
+                "\n## Rust only, no Godot (Criterion)\n\nFrom `target/criterion/`: measured by a full \
+                 `cargo xtask bench` (or `cargo bench --bench local_transport`); `--quick` only checks that the \
+                 benchmark runs. Median time per iteration with its 95% confidence interval.\n"
             );
             let _ = writeln!(
                 out,
