@@ -624,3 +624,58 @@ fn ten_thousand_forged_session_requests_leave_memory_and_the_real_session_alone(
         got.iter().any(|payload| payload == b"still here")
     });
 }
+
+#[test]
+fn sessions_past_the_configured_limit_fail_with_a_reason_naming_the_limit() {
+    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    let max_sessions = 2;
+    // Connection slots: two per session plus one per pending request; each new peer takes one at once.
+    let slots = 2 * max_sessions + MAX_PENDING_SESSIONS;
+    let peers: Vec<SteamId> = (0..=slots as u32)
+        .map(|i| LocalConfig::steam_id_of(1_000 + i))
+        .collect();
+    let nowhere = "127.0.0.1:9".parse().unwrap();
+    let config = LocalConfig {
+        max_sessions,
+        peers: peers.iter().map(|&peer| (peer, nowhere)).collect(),
+        ..LocalConfig::default()
+    };
+    let clock: Clock = Arc::new(|| Duration::from_secs(1));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut backend =
+        LocalBackend::with_socket(LocalConfig::steam_id_of(1), socket, config, clock).unwrap();
+    let mut events = Vec::new();
+    for &peer in &peers[..slots] {
+        assert_eq!(
+            backend.send_message_to_user(peer, b"hi", RELIABLE, 0),
+            SteamResult::OK
+        );
+    }
+    backend.poll(&mut events);
+    assert!(events.is_empty(), "within the limit: {events:?}");
+    let one_too_many = peers[slots];
+    // As Steam does, the send is taken and the failure comes as a callback.
+    assert_eq!(
+        backend.send_message_to_user(one_too_many, b"hi", RELIABLE, 0),
+        SteamResult::OK
+    );
+    backend.poll(&mut events);
+    match events.as_slice() {
+        [
+            BackendEvent::SessionFailed {
+                remote,
+                reason: 5008,
+                debug_message,
+                ..
+            },
+        ] => {
+            assert_eq!(*remote, one_too_many);
+            assert!(
+                debug_message.contains("at most 2")
+                    && debug_message.contains("--steam-max-sessions"),
+                "{debug_message}"
+            );
+        }
+        other => panic!("expected one session failure, got {other:?}"),
+    }
+}
