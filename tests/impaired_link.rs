@@ -2,10 +2,7 @@
 //! duplicates and drops datagrams, on real loopback sockets and the real clock.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use godot_steam_messages::backend::config::LocalConfig;
@@ -13,108 +10,12 @@ use godot_steam_messages::backend::local::LocalBackend;
 use godot_steam_messages::backend::local::transport::system_clock;
 use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
 use godot_steam_messages::steam_types::{SteamId, send_flags};
-
-/// What the relay does to each datagram.
-#[derive(Clone, Copy)]
-struct Impairment {
-    loss: f64,
-    duplicate: f64,
-    delay: Duration,
-    jitter: Duration,
-}
-
-/// A two-port UDP relay: A talks to `for_a` as if it were B, B talks to `for_b` as if it were A.
-struct Relay {
-    for_a: SocketAddr,
-    for_b: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Relay {
-    fn start(b_address: SocketAddr, impairment: Impairment) -> Self {
-        let side_a = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let side_b = UdpSocket::bind("127.0.0.1:0").unwrap();
-        side_a.set_nonblocking(true).unwrap();
-        side_b.set_nonblocking(true).unwrap();
-        let (for_a, for_b) = (side_a.local_addr().unwrap(), side_b.local_addr().unwrap());
-        let stop = Arc::new(AtomicBool::new(false));
-        let running = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            let mut rng = fastrand::Rng::with_seed(99);
-            let mut a_address: Option<SocketAddr> = None;
-            // (due, from side a?, bytes)
-            let mut queue: Vec<(Instant, bool, Vec<u8>)> = Vec::new();
-            let mut buffer = [0u8; 65_536];
-            while !running.load(Ordering::Relaxed) {
-                let mut idle = true;
-                for from_a in [true, false] {
-                    let socket = if from_a { &side_a } else { &side_b };
-                    while let Ok((size, source)) = socket.recv_from(&mut buffer) {
-                        idle = false;
-                        if from_a {
-                            a_address = Some(source);
-                        }
-                        if rng.f64() < impairment.loss {
-                            continue;
-                        }
-                        let copies = if rng.f64() < impairment.duplicate {
-                            2
-                        } else {
-                            1
-                        };
-                        for _ in 0..copies {
-                            let jitter = rng.u64(0..=impairment.jitter.as_micros() as u64);
-                            let due =
-                                Instant::now() + impairment.delay + Duration::from_micros(jitter);
-                            queue.push((due, from_a, buffer[..size].to_vec()));
-                        }
-                    }
-                }
-                let now = Instant::now();
-                // Jitter reorders: whatever is due goes, in no particular order.
-                let mut index = 0;
-                while index < queue.len() {
-                    if queue[index].0 <= now {
-                        let (_, from_a, bytes) = queue.swap_remove(index);
-                        let _ = if from_a {
-                            side_b.send_to(&bytes, b_address)
-                        } else if let Some(a) = a_address {
-                            side_a.send_to(&bytes, a)
-                        } else {
-                            Ok(0)
-                        };
-                    } else {
-                        index += 1;
-                    }
-                }
-                if idle {
-                    std::thread::sleep(Duration::from_micros(200));
-                }
-            }
-        });
-        Self {
-            for_a,
-            for_b,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+use udp_relay::{Impairment, Relay};
 
 fn pair_through(impairment: Impairment) -> (LocalBackend, LocalBackend, SteamId, SteamId, Relay) {
     let (a_id, b_id) = (LocalConfig::steam_id_of(1), LocalConfig::steam_id_of(2));
     let b_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let relay = Relay::start(b_socket.local_addr().unwrap(), impairment);
+    let relay = Relay::start(b_socket.local_addr().unwrap(), impairment, 99).unwrap();
     let a = LocalBackend::with_socket(
         a_id,
         UdpSocket::bind("127.0.0.1:0").unwrap(),

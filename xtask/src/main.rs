@@ -12,7 +12,6 @@ mod demo;
 mod fuzz;
 mod godot;
 mod netns;
-mod relay;
 mod soak;
 mod suites;
 

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{addon, demo, godot, netns, relay};
+use udp_relay as relay;
+
+use crate::{addon, demo, godot, netns};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
@@ -241,7 +243,8 @@ fn relay_link(godot: &godot::Godot, project: &Path, logs: &Path) -> SuiteOutcome
         delay: Duration::from_millis(20),
         jitter: Duration::from_millis(15),
     };
-    let relay = match relay::Relay::start(b_address, impairment) {
+    // A new seed each run: over many CI runs the suite meets many loss patterns.
+    let relay = match relay::Relay::start(b_address, impairment, fastrand::u64(..)) {
         Ok(relay) => relay,
         Err(error) => {
             let mut outcome = SuiteOutcome::default();

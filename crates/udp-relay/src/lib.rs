@@ -1,6 +1,7 @@
-//! A UDP impairment relay for the harness: it sits between two local-backend peers on loopback and delays,
-//! jitters (so reorders), duplicates and drops their datagrams, on top of anything the backend simulates.
-//! Peer A talks to `for_a` as if it were B; B talks to `for_b` as if it were A.
+//! A UDP impairment relay for tests: it sits between two peers on loopback and delays, jitters (so
+//! reorders), duplicates and drops their datagrams. Peer A talks to `for_a` as if it were B; B talks to
+//! `for_b` as if it were A. Used by the Rust tests (`tests/impaired_link.rs`) and by `cargo xtask test`'s
+//! relay suite between two Godot processes.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -8,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// What the relay does to every datagram.
+/// What the relay does to every datagram: `loss` and `duplicate` are probabilities (0 to 1); each copy is
+/// held for `delay` plus up to `jitter`.
 #[derive(Debug, Clone, Copy)]
 pub struct Impairment {
     pub loss: f64,
@@ -26,8 +28,13 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Starts relaying between whoever talks to `for_a` and `b_address`.
-    pub fn start(b_address: SocketAddr, impairment: Impairment) -> std::io::Result<Self> {
+    /// Starts relaying between whoever talks to `for_a` and `b_address`; `seed` makes the impairment
+    /// decisions repeatable.
+    pub fn start(
+        b_address: SocketAddr,
+        impairment: Impairment,
+        seed: u64,
+    ) -> std::io::Result<Self> {
         let side_a = UdpSocket::bind("127.0.0.1:0")?;
         let side_b = UdpSocket::bind("127.0.0.1:0")?;
         side_a.set_nonblocking(true)?;
@@ -36,7 +43,7 @@ impl Relay {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            relay_loop(&side_a, &side_b, b_address, impairment, &stopping);
+            relay_loop(&side_a, &side_b, b_address, impairment, seed, &stopping);
         });
         Ok(Self {
             for_a,
@@ -61,9 +68,10 @@ fn relay_loop(
     side_b: &UdpSocket,
     b_address: SocketAddr,
     impairment: Impairment,
+    seed: u64,
     stop: &AtomicBool,
 ) {
-    let mut rng = fastrand::Rng::new();
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut a_address: Option<SocketAddr> = None;
     // Datagrams in flight: when they are due, whether they came from A, and their bytes.
     let mut in_flight: Vec<(Instant, bool, Vec<u8>)> = Vec::new();
