@@ -385,6 +385,43 @@ fn instances_see_each_other_through_presence() {
     });
 }
 
+#[test]
+fn instances_of_another_app_id_are_not_listed() {
+    let (a_app, b_app) = (480, 481);
+    let mut p = pair_with(LocalConfig {
+        app_id: a_app,
+        ..LocalConfig::default()
+    });
+    let time = Arc::clone(&p.time);
+    let mut other_game = LocalBackend::with_socket(
+        LocalConfig::steam_id_of(3),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        LocalConfig {
+            app_id: b_app,
+            // Announces itself straight to a, every second of the shared clock.
+            peers: vec![(p.a_id, p.a.local_address())],
+            ..LocalConfig::default()
+        },
+        Arc::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
+    )
+    .unwrap();
+    let mut ignored = Vec::new();
+    p.run_until("a hears b", |p| {
+        other_game.poll(&mut ignored);
+        p.a.visible_peers() == vec![p.b_id]
+    });
+    // Three announcements' worth of the other game's presence.
+    for _ in 0..(3_000 / STEP.as_millis()) {
+        other_game.poll(&mut ignored);
+        p.step();
+    }
+    assert_eq!(
+        p.a.visible_peers(),
+        vec![p.b_id],
+        "only the same app's instance"
+    );
+}
+
 /// Connects `count` ENet peers from one attacker host and sends each a HELLO with a different forged
 /// Steam ID followed by data; returns the attacker host so its connections stay up.
 fn forge_requests(p: &mut Pair, count: u64) -> rusty_enet::Host<UdpSocket> {

@@ -153,7 +153,8 @@ impl SteamNetworkingMessages {
     }
 
     /// Not in GodotSteam: the Steam IDs of other game instances the local backend currently hears from
-    /// (same machine, configured peers, LAN broadcast). Always empty on Steam.
+    /// (same machine, configured peers, LAN broadcast) that run the same Steam app ID, as Steam shows a game
+    /// only its own players. Always empty on Steam.
     #[func(rename = getVisiblePeers)]
     fn get_visible_peers(&self) -> VarArray {
         let mut peers = VarArray::new();

@@ -96,6 +96,9 @@ pub struct LocalConfig {
     pub broadcast: bool,
     /// Most sessions held at once; further peers cannot be reached or heard until some close.
     pub max_sessions: usize,
+    /// The game's Steam app ID (from `steamInit`, not from these sources): instances announce it and list
+    /// only peers of the same app, as Steam shows a game only its own players.
+    pub app_id: u32,
 }
 
 impl Default for LocalConfig {
@@ -112,6 +115,7 @@ impl Default for LocalConfig {
             idle_timeout: Duration::from_secs(180),
             broadcast: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            app_id: 0,
         }
     }
 }

@@ -148,7 +148,7 @@ pub fn open(
     match kind {
         config::BackendKind::Steam => Ok(Box::new(steam::SteamBackend::init(app_id)?)),
         config::BackendKind::Local => Ok(Box::new(local::LocalBackend::open(
-            local,
+            config::LocalConfig { app_id, ..local },
             local::transport::system_clock(),
         )?)),
     }

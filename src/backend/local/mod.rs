@@ -696,9 +696,9 @@ impl LocalBackend {
     /// LAN broadcast address; records the announcements heard.
     fn exchange_presence(&mut self) {
         let now = self.now();
-        for (steam_id, address) in self.host.socket_mut().take_presence() {
-            if steam_id != self.local_id {
-                self.visible.insert(steam_id, (address, now));
+        for (presence, address) in self.host.socket_mut().take_presence() {
+            if presence.steam_id != self.local_id && presence.app_id == self.config.app_id {
+                self.visible.insert(presence.steam_id, (address, now));
             }
         }
         self.visible
@@ -710,7 +710,10 @@ impl LocalBackend {
             return;
         }
         self.last_presence = Some(now);
-        let announcement = wire::encode_presence(self.local_id);
+        let announcement = wire::encode_presence(wire::Presence {
+            steam_id: self.local_id,
+            app_id: self.config.app_id,
+        });
         let own_port = self.local_address.port();
         let mut targets: Vec<SocketAddr> = (1..=MAX_LOCAL_ID)
             .map(LocalConfig::port_of)

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use rusty_enet::{MTU_MAX, PacketReceived, Socket, SocketOptions};
 
 use super::wire;
-use crate::steam_types::SteamId;
 
 /// The time source shared by the session logic and ENet, so tests can drive both with one clock.
 pub type Clock = Arc<dyn Fn() -> Duration + Send + Sync>;
@@ -53,7 +52,7 @@ pub struct ImpairedSocket {
     delayed: BinaryHeap<Reverse<Delayed>>,
     sequence: u64,
     /// Presence announcements read off the socket, for the backend to collect.
-    presence: Vec<(SteamId, SocketAddr)>,
+    presence: Vec<(wire::Presence, SocketAddr)>,
 }
 
 impl ImpairedSocket {
@@ -75,7 +74,7 @@ impl ImpairedSocket {
     }
 
     /// The presence announcements received since the last call.
-    pub fn take_presence(&mut self) -> Vec<(SteamId, SocketAddr)> {
+    pub fn take_presence(&mut self) -> Vec<(wire::Presence, SocketAddr)> {
         std::mem::take(&mut self.presence)
     }
 
@@ -154,8 +153,8 @@ impl Socket for ImpairedSocket {
         loop {
             match self.socket.recv_from(buffer) {
                 Ok((size, address)) => {
-                    if let Some(steam_id) = wire::decode_presence(&buffer[..size]) {
-                        self.presence.push((steam_id, address));
+                    if let Some(presence) = wire::decode_presence(&buffer[..size]) {
+                        self.presence.push((presence, address));
                         continue;
                     }
                     return Ok(Some((address, PacketReceived::Complete(size))));

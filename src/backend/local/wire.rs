@@ -160,24 +160,37 @@ impl Frame<'_> {
 }
 
 /// Marks a presence announcement: a bare UDP datagram beside ENet's traffic on the same socket, saying
-/// "Steam ID X listens here". Its fixed length and magic keep it apart from ENet's own datagrams.
-const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES1";
-pub const PRESENCE_LEN: usize = 16;
+/// "Steam ID X of app Y listens here". Its fixed length and magic keep it apart from ENet's own datagrams.
+const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES2";
+pub const PRESENCE_LEN: usize = 20;
+
+/// What a presence announcement says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    pub steam_id: SteamId,
+    /// The announcing game's Steam app ID: as on Steam, games only see players of their own app.
+    pub app_id: u32,
+}
 
 /// A presence announcement's bytes.
-pub fn encode_presence(steam_id: SteamId) -> [u8; PRESENCE_LEN] {
+pub fn encode_presence(presence: Presence) -> [u8; PRESENCE_LEN] {
     let mut bytes = [0; PRESENCE_LEN];
     bytes[..8].copy_from_slice(&PRESENCE_MAGIC);
-    bytes[8..].copy_from_slice(&steam_id.0.to_le_bytes());
+    bytes[8..16].copy_from_slice(&presence.steam_id.0.to_le_bytes());
+    bytes[16..].copy_from_slice(&presence.app_id.to_le_bytes());
     bytes
 }
 
-/// The Steam ID announced by a presence datagram, or `None` if the datagram is something else.
-pub fn decode_presence(bytes: &[u8]) -> Option<SteamId> {
+/// What a presence datagram announces, or `None` if the datagram is something else.
+pub fn decode_presence(bytes: &[u8]) -> Option<Presence> {
     if bytes.len() != PRESENCE_LEN || bytes[..8] != PRESENCE_MAGIC {
         return None;
     }
-    Some(SteamId(read_u64(&bytes[8..]))).filter(|id| id.is_valid())
+    let steam_id = SteamId(read_u64(&bytes[8..16]));
+    steam_id.is_valid().then(|| Presence {
+        steam_id,
+        app_id: read_u32(&bytes[16..]),
+    })
 }
 
 fn read_u32(bytes: &[u8]) -> u32 {
@@ -294,11 +307,23 @@ mod tests {
 
     #[test]
     fn presence_round_trips_and_rejects_other_datagrams() {
+        let presence = |steam_id, app_id| Presence { steam_id, app_id };
         let id = SteamId(76_561_197_960_265_729);
-        assert_eq!(decode_presence(&encode_presence(id)), Some(id));
-        assert_eq!(decode_presence(&encode_presence(SteamId(0))), None);
-        assert_eq!(decode_presence(b"GSMPRES1short"), None);
+        let announced = presence(id, 480);
+        assert_eq!(
+            decode_presence(&encode_presence(announced)),
+            Some(announced)
+        );
+        assert_eq!(
+            decode_presence(&encode_presence(presence(SteamId(0), 480))),
+            None
+        );
+        assert_eq!(decode_presence(b"GSMPRES2short"), None);
         assert_eq!(decode_presence(&[0; PRESENCE_LEN]), None);
+        // The first format (no app ID) is not mistaken for this one.
+        let mut first_format = b"GSMPRES1".to_vec();
+        first_format.extend_from_slice(&id.0.to_le_bytes());
+        assert_eq!(decode_presence(&first_format), None);
     }
 
     #[test]
