@@ -235,17 +235,16 @@ impl SteamNetworkingMessages {
     #[func(rename = receiveMessagesOnChannel)]
     fn receive_messages_on_channel(&mut self, channel: i64, max_messages: i64) -> VarArray {
         const NAME: &str = "receiveMessagesOnChannel";
-        let messages = VarArray::new();
         let Some(backend) = self.backend.as_deref_mut() else {
             not_initialised(NAME);
-            return messages;
+            return VarArray::new();
         };
         let Some(channel) = checked_channel(NAME, channel) else {
-            return messages;
+            return VarArray::new();
         };
         let Ok(max_messages) = usize::try_from(max_messages) else {
             godot_error!("[STEAM] {NAME}: max_messages must not be negative (got {max_messages})");
-            return messages;
+            return VarArray::new();
         };
         let max_messages = max_messages.min(MAX_MESSAGES_PER_CALL);
         self.message_dictionaries

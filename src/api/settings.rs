@@ -5,7 +5,7 @@ use godot::prelude::*;
 use godot::register::info::PropertyHint;
 
 use super::SteamNetworkingMessages;
-use crate::backend::config::{ConfigSources, DEFAULT_MAX_SESSIONS, setting};
+use crate::backend::config::{self, ConfigSources, DEFAULT_MAX_SESSIONS, setting};
 
 /// The editor's range for `max_sessions`: 1 to [`crate::backend::config::MAX_MAX_SESSIONS`].
 const MAX_SESSIONS_RANGE: &str = "1,4096,1";
@@ -92,6 +92,13 @@ pub fn register() {
             "1000,3600000,1",
         ),
         (
+            setting::BROADCAST,
+            false.to_variant(),
+            VariantType::BOOL,
+            PropertyHint::NONE,
+            "",
+        ),
+        (
             setting::MAX_SESSIONS,
             (DEFAULT_MAX_SESSIONS as i64).to_variant(),
             int,
@@ -117,23 +124,10 @@ pub fn config_sources() -> ConfigSources {
         .filter(|(name, _)| name.starts_with("GODOT_STEAM_"))
         .collect();
     let project = ProjectSettings::singleton();
-    let settings = [
-        setting::BACKEND,
-        setting::LOCAL_ID,
-        setting::BIND_ADDRESS,
-        setting::PEERS,
-        setting::FAKE_PACKET_LOSS,
-        setting::FAKE_PACKET_LAG,
-        setting::FAKE_PACKET_JITTER,
-        setting::CONNECT_TIMEOUT,
-        setting::IDLE_TIMEOUT,
-        setting::BROADCAST,
-        setting::MAX_SESSIONS,
-    ]
-    .into_iter()
-    .filter(|name| project.has_setting(*name))
-    .map(|name| (name.to_owned(), setting_text(&project.get_setting(name))))
-    .collect();
+    let settings = config::setting_names()
+        .filter(|name| project.has_setting(*name))
+        .map(|name| (name.to_owned(), setting_text(&project.get_setting(name))))
+        .collect();
     ConfigSources {
         args,
         env,

@@ -59,6 +59,11 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Every project setting the configuration reads.
+pub fn setting_names() -> impl Iterator<Item = &'static str> {
+    OPTIONS.iter().map(|&(_, _, setting)| setting)
+}
+
 /// Local IDs map to ports `BASE_PORT + id`, so instances on one machine find each other with no setup.
 pub const BASE_PORT: u16 = 47_500;
 /// Highest local ID an instance picks for itself, and the range same-machine peers are looked for in.

@@ -219,9 +219,8 @@ impl LocalBackend {
                     version: PROTOCOL_VERSION,
                     from: self.local_id,
                     to: remote,
-                }
-                .encode();
-                self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(hello.as_slice()));
+                };
+                self.send_control(peer, &hello);
                 self.flush_outbox(remote);
             }
             _ => {
@@ -399,11 +398,7 @@ impl LocalBackend {
         session.last_activity = now;
         if session.accepted_locally {
             // We talk to them already: tell the new connection so their side is accepted too.
-            self.send_raw(
-                peer,
-                RELIABLE_CHANNEL,
-                Packet::reliable(Frame::Accept.encode().as_slice()),
-            );
+            self.send_control(peer, &Frame::Accept);
         }
     }
 
@@ -472,6 +467,11 @@ impl LocalBackend {
             .entry(message.channel)
             .or_default()
             .push_back(message);
+    }
+
+    /// Sends one of our control frames (HELLO, ACCEPT, CLOSE, READ): reliable, its buffer moved uncopied.
+    fn send_control(&mut self, peer: PeerID, frame: &Frame<'_>) -> bool {
+        self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(frame.encode()))
     }
 
     fn send_raw(&mut self, peer: PeerID, channel: u8, packet: Packet) -> bool {
@@ -560,11 +560,7 @@ impl LocalBackend {
         if !was_accepted
             && let Some(peer) = self.links.get(&remote).and_then(|links| links.incoming)
         {
-            self.send_raw(
-                peer,
-                RELIABLE_CHANNEL,
-                Packet::reliable(Frame::Accept.encode().as_slice()),
-            );
+            self.send_control(peer, &Frame::Accept);
         }
     }
 
@@ -597,11 +593,7 @@ impl LocalBackend {
                 .remove(&peer)
                 .is_some_and(|connection| connection.connected);
             if notify && connected {
-                self.send_raw(
-                    peer,
-                    RELIABLE_CHANNEL,
-                    Packet::reliable(Frame::Close.encode().as_slice()),
-                );
+                self.send_control(peer, &Frame::Close);
             }
             // Later: queued reliable data (and the CLOSE) is flushed first.
             self.host.peer_mut(peer).disconnect_later(0);
@@ -743,18 +735,18 @@ impl LocalBackend {
         }
         let mut reports = Vec::new();
         for (remote, session) in &mut self.sessions {
-            let incoming = self.links.get(remote).and_then(|links| links.incoming);
             let owed = session.reliable_read - session.reliable_read_reported;
-            if (periodic || owed >= READ_REPORT_BYTES)
-                && let Some(peer) = incoming
+            if owed == 0 || !(periodic || owed >= READ_REPORT_BYTES) {
+                continue;
+            }
+            if let Some(peer) = self.links.get(remote).and_then(|links| links.incoming)
                 && let Some(bytes) = session.take_read_report()
             {
                 reports.push((peer, bytes));
             }
         }
         for (peer, bytes) in reports {
-            let frame = Frame::Read { bytes }.encode();
-            self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(frame));
+            self.send_control(peer, &Frame::Read { bytes });
         }
     }
 
@@ -833,19 +825,18 @@ impl MessagesBackend for LocalBackend {
             }
             self.drop_session(remote);
         }
-        self.sessions
+        let session = self
+            .sessions
             .entry(remote)
-            .or_insert_with(|| Session::new(remote, now))
-            // Before accepting: a session we send on is connected only once the peer accepts too.
-            .sending_since
-            .get_or_insert(now);
+            .or_insert_with(|| Session::new(remote, now));
+        // Before accepting: a session we send on is connected only once the peer accepts too.
+        session.sending_since.get_or_insert(now);
         // Sending to a peer accepts their session.
-        self.accept(remote);
+        if !session.accepted_locally {
+            self.accept(remote);
+        }
         if let Err(why) = self.ensure_outgoing(remote) {
             // Like Steam, the send is accepted and the failure arrives as a callback.
-            if let Some(session) = self.sessions.get_mut(&remote) {
-                session.sending_since.get_or_insert(now);
-            }
             self.fail_session(remote, END_NO_ROUTE, &why);
             return SteamResult::OK;
         }
@@ -854,27 +845,26 @@ impl MessagesBackend for LocalBackend {
         let Some(session) = self.sessions.get_mut(&remote) else {
             return SteamResult::FAIL;
         };
-        session.sending_since.get_or_insert(now);
         session.last_activity = now;
         if reliable && !session.window_allows(data.len()) {
             return SteamResult::LIMIT_EXCEEDED;
         }
         session.open_channels.insert(channel);
-        let number = session.next_number;
+        // Straight to ENet unless the connection is not up yet or earlier messages still wait for it.
+        let direct = ready.filter(|_| session.outbox.is_empty());
+        if direct.is_none() && !reliable && flags & send_flags::NO_DELAY != 0 {
+            return SteamResult::IGNORED;
+        }
         let frame = Frame::Data {
             channel,
             flags,
-            number,
+            number: session.next_number,
             payload: data,
         }
         .encode();
-        match ready {
-            Some(peer) if session.outbox.is_empty() => {
-                session.next_number += 1;
-                session.traffic.sent(data.len());
-                if reliable {
-                    session.reliable_sent += data.len() as u64;
-                }
+        match direct {
+            Some(peer) => {
+                session.record_sent(data.len(), reliable);
                 let (enet_channel, packet) = packet_for(frame, reliable);
                 if self.send_raw(peer, enet_channel, packet) {
                     SteamResult::OK
@@ -882,19 +872,11 @@ impl MessagesBackend for LocalBackend {
                     SteamResult::FAIL
                 }
             }
-            _ if !reliable && flags & send_flags::NO_DELAY != 0 => SteamResult::IGNORED,
-            _ => {
-                if session.queue(frame, reliable) {
-                    session.next_number += 1;
-                    session.traffic.sent(data.len());
-                    if reliable {
-                        session.reliable_sent += data.len() as u64;
-                    }
-                    SteamResult::OK
-                } else {
-                    SteamResult::LIMIT_EXCEEDED
-                }
+            None if session.queue(frame, reliable) => {
+                session.record_sent(data.len(), reliable);
+                SteamResult::OK
             }
+            None => SteamResult::LIMIT_EXCEEDED,
         }
     }
 

@@ -246,6 +246,16 @@ impl Session {
         std::mem::take(&mut self.held)
     }
 
+    /// Counts a message just sent or queued: its number is taken and its bytes are traffic (and, if
+    /// reliable, count against the send window until the peer reports them read).
+    pub fn record_sent(&mut self, len: usize, reliable: bool) {
+        self.next_number += 1;
+        self.traffic.sent(len);
+        if reliable {
+            self.reliable_sent += len as u64;
+        }
+    }
+
     /// The peer accepted what we send.
     pub fn accepted_by_peer(&mut self) {
         self.accepted_remotely = true;

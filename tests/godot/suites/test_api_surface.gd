@@ -18,6 +18,7 @@ func _init() -> void:
 	connection_state_constants_have_steam_values()
 	result_constants_have_steam_values()
 	init_result_constants_have_steam_values()
+	every_documented_project_setting_is_registered()
 	t.finish(self)
 
 
@@ -205,3 +206,17 @@ func init_result_constants_have_steam_values() -> void:
 		"STEAM_API_INIT_RESULT_NO_STEAM_CLIENT": 2,
 		"STEAM_API_INIT_RESULT_VERSION_MISMATCH": 3,
 	}, "SteamAPIInitResult")
+
+
+## The settings the README documents under steam/ all show in Project Settings.
+func every_documented_project_setting_is_registered() -> void:
+	var missing := []
+	for name in ["steam/initialization/app_id", "steam/initialization/initialize_on_startup",
+			"steam/initialization/embed_callbacks", "steam/networking_messages/backend"]:
+		if not ProjectSettings.has_setting(name):
+			missing.append(name)
+	for name in ["local_id", "bind_address", "peers", "lan_broadcast", "fake_packet_loss_percent",
+			"fake_packet_lag_ms", "fake_packet_jitter_ms", "connect_timeout_ms", "idle_timeout_ms", "max_sessions"]:
+		if not ProjectSettings.has_setting("steam/networking_messages/local/" + name):
+			missing.append(name)
+	t.eq(missing, [], "every documented setting is registered")
