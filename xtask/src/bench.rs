@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::{addon, godot};
+use crate::{addon, godot, suites};
 
 /// The Godot project the benchmark scripts run in.
 pub const BENCH_PROJECT: &str = "benches/godot";
@@ -59,13 +59,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const EXIT_GRACE: Duration = Duration::from_secs(15);
 /// What godot-rust prints at start-up when the library is a debug build: the benchmarks must not measure one.
 const DEBUG_BUILD_MARKER: &str = "safeguards strict";
-/// Log lines that mean a script went wrong, whatever it printed.
-const FATAL_LOG_MARKERS: &[&str] = &[
-    "SCRIPT ERROR",
-    "Parse Error",
-    "Failed to load script",
-    "handle_crash",
-];
 
 /// Runs every benchmark, prints the table and writes `target/bench/results.{md,json}`.
 pub fn run(root: &Path, quick: bool) -> Result<(), String> {
@@ -361,27 +354,15 @@ fn run_criterion(root: &Path, quick: bool) -> Result<(), String> {
         "criterion: cargo bench --bench local_transport{}",
         if quick { " -- --test" } else { "" }
     );
-    let mut child = command
+    let child = command
         .spawn()
         .map_err(|error| format!("starting cargo bench: {error}"))?;
-    let deadline = Instant::now() + CRITERION_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => {
-                return Err(format!("cargo bench --bench local_transport: {status}"));
-            }
-            Ok(None) if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "cargo bench --bench local_transport did not finish in {} s",
-                    CRITERION_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(200)),
-            Err(error) => return Err(format!("waiting for cargo bench: {error}")),
-        }
+    match suites::wait_with_timeout(child, CRITERION_TIMEOUT) {
+        Ok(0) => Ok(()),
+        Ok(code) => Err(format!(
+            "cargo bench --bench local_transport exited with {code}"
+        )),
+        Err(error) => Err(format!("cargo bench --bench local_transport: {error}")),
     }
 }
 
@@ -859,7 +840,7 @@ impl Runner<'_> {
         let stderr = log
             .try_clone()
             .map_err(|error| format!("sharing {}: {error}", log_path.display()))?;
-        let mut command = self.godot.command();
+        let mut command = self.godot.isolated_command();
         command
             .arg("--headless")
             .arg("--path")
@@ -868,12 +849,6 @@ impl Runner<'_> {
             .arg(format!("res://{}", pair.script))
             .arg("--")
             .args(user_args);
-        // Only what the benchmark sets: no backend settings from the caller's environment.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("GODOT_STEAM_") {
-                command.env_remove(key);
-            }
-        }
         let mut child = command
             .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
@@ -932,10 +907,11 @@ impl Runner<'_> {
                     process.log.display()
                 ));
             }
-            if let Some(line) = log
-                .lines()
-                .find(|line| FATAL_LOG_MARKERS.iter().any(|marker| line.contains(marker)))
-            {
+            if let Some(line) = log.lines().find(|line| {
+                suites::FATAL_LOG_MARKERS
+                    .iter()
+                    .any(|marker| line.contains(marker))
+            }) {
                 outcome.problems.push(format!(
                     "[{role}] {} (log: {})",
                     line.trim(),

@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{addon, godot};
+use crate::{addon, godot, suites};
 
 /// The demo project, relative to the workspace root.
 const DEMO_PROJECT: &str = "godot-project";
@@ -27,8 +27,6 @@ const HEADLESS_TIMEOUT: Duration = Duration::from_secs(60);
 const WINDOW_SIZE: &str = "640x480";
 /// What a client's transcript shows when a chat message from the other client arrived.
 const RECEIVED_CHAT: &str = "received chat from";
-/// Output that means a script broke, whatever the exit code says.
-const FATAL_MARKERS: &[&str] = &["SCRIPT ERROR", "Parse Error", "Failed to load script"];
 
 /// One of the two demo instances.
 #[derive(Debug, Clone)]
@@ -52,6 +50,12 @@ pub fn run(root: &Path, headless: bool) -> Result<(), String> {
     addon::build(root, false)?;
     let godot = godot::ensure_godot(root)?;
     eprintln!("using Godot {}", godot.version);
+    play(&godot, root, headless)
+}
+
+/// Runs the demo with the addon as it is built (`cargo xtask test` runs it headless after its own build,
+/// debug or release).
+pub fn play(godot: &godot::Godot, root: &Path, headless: bool) -> Result<(), String> {
     let project = root.join(DEMO_PROJECT);
     let clients = [
         Client {
@@ -66,14 +70,14 @@ pub fn run(root: &Path, headless: bool) -> Result<(), String> {
         },
     ];
     if headless {
-        run_headless(&godot, &project, &clients)
+        run_headless(godot, &project, &clients)
     } else if has_display() {
-        run_windowed(&godot, &project, &clients)
+        run_windowed(godot, &project, &clients)
     } else {
         eprintln!(
             "no display ($DISPLAY and $WAYLAND_DISPLAY are unset): running the scripted demo headless"
         );
-        run_headless(&godot, &project, &clients)
+        run_headless(godot, &project, &clients)
     }
 }
 
@@ -231,7 +235,11 @@ fn run_headless(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
 fn transcript_problems(client: &Client, transcript: &[String]) -> Vec<String> {
     let mut problems: Vec<String> = transcript
         .iter()
-        .filter(|line| FATAL_MARKERS.iter().any(|marker| line.contains(marker)))
+        .filter(|line| {
+            suites::FATAL_LOG_MARKERS
+                .iter()
+                .any(|marker| line.contains(marker))
+        })
         .map(|line| format!("{} reported: {}", client.label, line.trim()))
         .collect();
     let own_prefix = format!("[demo {}]", client.steam_id());

@@ -58,11 +58,40 @@ pub struct Godot {
 }
 
 impl Godot {
-    /// A Command ready for extra args (e.g. `.arg("--headless")`).
+    /// A Command ready for extra args (e.g. `.arg("--headless")`), in the caller's environment: the demo
+    /// honours a developer's `GODOT_STEAM_*` settings.
     pub fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.prefix_args);
         command
+    }
+
+    /// Like [`Godot::command`], without the caller's `GODOT_STEAM_*` variables, for tests and benchmarks:
+    /// the extension reads them as settings, and a developer's own (say `GODOT_STEAM_FAKE_LOSS`) must not
+    /// change what they run.
+    pub fn isolated_command(&self) -> Command {
+        let mut command = self.command();
+        without_steam_env(&mut command);
+        command
+    }
+
+    /// Like [`Godot::isolated_command`], started through `wrapper` (e.g. `ip netns exec NAME`).
+    pub fn isolated_command_via(&self, wrapper: &str, wrapper_args: &[&str]) -> Command {
+        let mut command = Command::new(wrapper);
+        command
+            .args(wrapper_args)
+            .arg(&self.program)
+            .args(&self.prefix_args);
+        without_steam_env(&mut command);
+        command
+    }
+}
+
+fn without_steam_env(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("GODOT_STEAM_") {
+            command.env_remove(key);
+        }
     }
 }
 

@@ -140,10 +140,8 @@ fn start(
 ) -> Result<Child, String> {
     let file = fs::File::create(log).map_err(|error| error.to_string())?;
     let file_err = file.try_clone().map_err(|error| error.to_string())?;
-    Command::new("ip")
-        .args(["netns", "exec", namespace])
-        .arg(&godot.program)
-        .args(&godot.prefix_args)
+    godot
+        .isolated_command_via("ip", &["netns", "exec", namespace])
         .arg("--headless")
         .arg("--path")
         .arg(project)
