@@ -3,15 +3,17 @@
 
 pub mod constants;
 pub mod settings;
+mod uninitialised_calls;
 
 use godot::classes::{Engine, Object};
-use godot::global::godot_error;
+use godot::global::{godot_error, godot_print};
 use godot::prelude::*;
 
 use crate::backend::{self, BackendEvent, MessagesBackend};
 use crate::convert::{self, EngineCalls, MessageDictionaries, PeerError};
 use crate::identity::IdentityRegistry;
 use crate::steam_types::{InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult};
+use uninitialised_calls::UninitialisedCalls;
 
 /// Most messages one `receiveMessagesOnChannel` call returns; the rest stay queued for the next call.
 pub const MAX_MESSAGES_PER_CALL: usize = 65_536;
@@ -34,6 +36,7 @@ pub struct SteamNetworkingMessages {
     engine_calls: EngineCalls,
     message_dictionaries: MessageDictionaries,
     events: Vec<BackendEvent>,
+    uninitialised_calls: UninitialisedCalls,
 }
 
 /// What the last initialisation attempt reported, for `get_steam_init_result`.
@@ -54,6 +57,7 @@ impl IObject for SteamNetworkingMessages {
             engine_calls: EngineCalls::load(),
             message_dictionaries: MessageDictionaries::default(),
             events: Vec::new(),
+            uninitialised_calls: UninitialisedCalls::default(),
         }
     }
 }
@@ -166,6 +170,25 @@ impl SteamNetworkingMessages {
         peers
     }
 
+    /// Not in GodotSteam: the backend and local-backend settings in force for this process, after user
+    /// arguments ([code]--steam-local-id=2[/code]), [code]GODOT_STEAM_*[/code] environment variables and the
+    /// project settings under [code]steam/networking_messages/[/code], in that order. Keys are the settings'
+    /// names: [code]backend, local_id, bind_address, peers, lan_broadcast, fake_packet_loss_percent,
+    /// fake_packet_lag_ms, fake_packet_jitter_ms, connect_timeout_ms, idle_timeout_ms, max_sessions[/code].
+    /// [code]local_id[/code] 0 means "the first free one" ([method getSteamID] tells which after
+    /// initialisation). Works before initialisation; on an invalid setting, prints why and returns
+    /// [code]{}[/code].
+    #[func(rename = getBackendSettings)]
+    fn get_backend_settings(&self) -> VarDictionary {
+        match backend::config::resolve(&settings::config_sources()) {
+            Ok((kind, local)) => convert::backend_settings_to_dictionary(kind, &local),
+            Err(error) => {
+                godot_error!("[STEAM] getBackendSettings: {error}");
+                VarDictionary::new()
+            }
+        }
+    }
+
     // ---- Networking Messages ----
 
     /// Accepts a session requested by [param remote_steam_id] (see [signal network_messages_session_request]).
@@ -236,7 +259,7 @@ impl SteamNetworkingMessages {
     fn receive_messages_on_channel(&mut self, channel: i64, max_messages: i64) -> VarArray {
         const NAME: &str = "receiveMessagesOnChannel";
         let Some(backend) = self.backend.as_deref_mut() else {
-            not_initialised(NAME);
+            self.uninitialised_calls.report(NAME);
             return VarArray::new();
         };
         let Some(channel) = checked_channel(NAME, channel) else {
@@ -269,7 +292,7 @@ impl SteamNetworkingMessages {
         const NAME: &str = "sendMessageToUser";
         let failed = i64::from(SteamResult::NONE.0);
         if self.backend.is_none() {
-            not_initialised(NAME);
+            self.uninitialised_calls.report(NAME);
             return failed;
         }
         let invalid = i64::from(SteamResult::INVALID_PARAM.0);
@@ -409,12 +432,21 @@ impl SteamNetworkingMessages {
             app_id
         };
         let result = match self.start_backend(app_id) {
-            Ok(()) => InitResult {
-                status: InitStatus::Ok,
-                verbal: self.active_description(),
-            },
+            Ok(()) => {
+                self.uninitialised_calls.clear();
+                InitResult {
+                    status: InitStatus::Ok,
+                    verbal: self.active_description(),
+                }
+            }
             Err(error) => {
                 log::warn!("initialisation failed: {error}");
+                if error.status == InitStatus::NoSteamClient {
+                    log::warn!(
+                        "to develop without Steam, select the local backend: Project Settings → Steam → \
+                         Networking Messages → Backend = local, or the user argument --steam-backend=local"
+                    );
+                }
                 InitResult {
                     status: error.status,
                     verbal: backend::steam::describe(&error).to_owned(),
@@ -433,7 +465,19 @@ impl SteamNetworkingMessages {
             status: InitStatus::FailedGeneric,
             message: format!("app_id {app_id} is not a Steam app ID (0 to 4294967295)"),
         })?;
-        self.backend = Some(backend::open(app_id, &settings::config_sources())?);
+        let backend = backend::open(app_id, &settings::config_sources())?;
+        if backend.name() != "steam" {
+            // Always shown (not only at GODOT_STEAM_LOG=info): users need this ID to reach the instance.
+            let steam_id = backend.local_steam_id();
+            let local_id = backend::config::LocalConfig::local_id_of(steam_id)
+                .map_or_else(String::new, |id| format!(" (local ID {id})"));
+            godot_print!(
+                "[STEAM] {} backend: this instance is Steam ID {}{local_id}",
+                backend.name(),
+                steam_id.to_gdscript()
+            );
+        }
+        self.backend = Some(backend);
         Ok(())
     }
 
@@ -441,13 +485,13 @@ impl SteamNetworkingMessages {
     /// `fallback`, GodotSteam's value for that function.
     fn with_peer<R>(
         &mut self,
-        function: &str,
+        function: &'static str,
         remote_steam_id: &Variant,
         fallback: R,
         call: impl FnOnce(&mut dyn MessagesBackend, SteamId) -> R,
     ) -> R {
         let Some(backend) = self.backend.as_deref_mut() else {
-            not_initialised(function);
+            self.uninitialised_calls.report(function);
             return fallback;
         };
         match convert::peer_from_variant(&self.engine_calls, remote_steam_id, &self.identities) {
@@ -489,10 +533,6 @@ fn init_result_dictionary(result: &InitResult) -> VarDictionary {
     dictionary.set("status", result.status as i64);
     dictionary.set("verbal", &GString::from(result.verbal.as_str()));
     dictionary
-}
-
-fn not_initialised(function: &str) {
-    godot_error!("[STEAM] Networking Messages class not found when calling: {function}");
 }
 
 fn report_peer_error(function: &str, error: &PeerError) {

@@ -136,15 +136,29 @@ pub fn config_sources() -> ConfigSources {
 }
 
 /// A setting as the text the configuration parser reads; lists become comma-separated.
+///
+/// Dispatches on the Variant's own type: gdext 0.5's `try_to::<PackedStringArray>()` is not type-checked and
+/// turns a `String`, `int` or `bool` (what the editor writes for most settings) into an empty list.
 fn setting_text(value: &Variant) -> String {
-    match value.try_to::<PackedStringArray>() {
-        Ok(list) => list
-            .as_slice()
-            .iter()
-            .map(|item| item.to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-        Err(_) => value.stringify().to_string(),
+    let join = |items: Vec<String>| items.join(",");
+    match value.get_type() {
+        VariantType::NIL => String::new(),
+        VariantType::PACKED_STRING_ARRAY => join(
+            value
+                .to::<PackedStringArray>()
+                .as_slice()
+                .iter()
+                .map(GString::to_string)
+                .collect(),
+        ),
+        VariantType::ARRAY => join(
+            value
+                .to::<VarArray>()
+                .iter_shared()
+                .map(|item| item.stringify().to_string())
+                .collect(),
+        ),
+        _ => value.stringify().to_string(),
     }
 }
 

@@ -6,9 +6,12 @@ mod message;
 pub use engine_calls::EngineCalls;
 pub use message::MessageDictionaries;
 
-use godot::builtin::{GString, PackedByteArray, VarDictionary, Variant, VariantType};
+use godot::builtin::{
+    GString, PackedByteArray, PackedStringArray, VarDictionary, Variant, VariantType,
+};
 
 use crate::backend::SessionInfo;
+use crate::backend::config::{BackendKind, LocalConfig};
 use crate::identity::{IdentityError, IdentityRegistry};
 use crate::steam_types::SteamId;
 
@@ -115,5 +118,42 @@ pub fn session_info_to_dictionary(
         dictionary.set("sent_unacknowledged_reliable", status.sent_unacked_reliable);
         dictionary.set("queue_time", status.queue_time_usec);
     }
+    dictionary
+}
+
+/// The backend choice and the local backend's settings as a dictionary keyed like the project settings
+/// under `steam/networking_messages/` (`backend`, then the `local/` ones), for `getBackendSettings`.
+pub fn backend_settings_to_dictionary(kind: BackendKind, local: &LocalConfig) -> VarDictionary {
+    let millis =
+        |duration: std::time::Duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    let mut peers = PackedStringArray::new();
+    for (steam_id, address) in &local.peers {
+        peers.push(&GString::from(format!("{steam_id}@{address}").as_str()));
+    }
+    let mut dictionary = VarDictionary::new();
+    let backend = match kind {
+        BackendKind::Steam => "steam",
+        BackendKind::Local => "local",
+    };
+    dictionary.set("backend", &GString::from(backend));
+    dictionary.set("local_id", local.local_id.map_or(0, i64::from));
+    dictionary.set(
+        "bind_address",
+        &GString::from(local.bind_ip.to_string().as_str()),
+    );
+    dictionary.set("peers", &peers);
+    dictionary.set("lan_broadcast", local.broadcast);
+    dictionary.set(
+        "fake_packet_loss_percent",
+        f64::from(local.fake_loss_percent),
+    );
+    dictionary.set("fake_packet_lag_ms", millis(local.fake_lag));
+    dictionary.set("fake_packet_jitter_ms", millis(local.fake_jitter));
+    dictionary.set("connect_timeout_ms", millis(local.connect_timeout));
+    dictionary.set("idle_timeout_ms", millis(local.idle_timeout));
+    dictionary.set(
+        "max_sessions",
+        i64::try_from(local.max_sessions).unwrap_or(i64::MAX),
+    );
     dictionary
 }

@@ -1,18 +1,77 @@
-//! Builds the extension and lays out the addon folder: the library and `libsteam_api` side by side.
+//! Builds the extension and lays out the addon: the `.gdextension` file, the library and `libsteam_api`.
+//!
+//! Two places get an addon, and they never share a library:
+//! - `addons/godot_steam_messages/` in the repository is the drop-in folder users copy. Only
+//!   `cargo xtask build [--release]` writes its `bin/`, and says which build it installed.
+//! - The xtask's own projects (tests, demo, benchmarks) link to a staged copy per profile under
+//!   `target/addon/<debug|release>/`, so a test run never swaps the library a user built for shipping.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The addon folder inside the repository; projects get it through a link (see [`link_into_project`]).
+/// The drop-in addon folder inside the repository.
 pub const ADDON_DIR: &str = "addons/godot_steam_messages";
+/// The addon's folder name, in `addons/` of the repository and of projects.
+const ADDON_NAME: &str = "godot_steam_messages";
 const CRATE_NAME: &str = "godot-steam-messages";
 const STEAM_SYS: &str = "steamworks-sys";
 
-/// `cargo build` of the extension, then copies it and the Steam redistributable into `bin/<platform>/`.
+/// `cargo xtask build`: builds the extension and installs it with the Steam redistributable into the drop-in
+/// addon's `bin/<platform>/`, then points the demo project at that addon.
 pub fn build(root: &Path, release: bool) -> Result<(), String> {
-    let platform = platform_dir()?;
+    let built = cargo_build(root, release)?;
+    let addon = root.join(ADDON_DIR);
+    let installed = install_libraries(&built, &addon)?;
+    let megabytes = fs::metadata(&installed).map_or(0, |metadata| metadata.len()) / 1_000_000;
+    if release {
+        eprintln!(
+            "installed the RELEASE build ({megabytes} MB) in {ADDON_DIR}/: ready to copy into a game"
+        );
+    } else {
+        eprintln!(
+            "installed a DEBUG build ({megabytes} MB) in {ADDON_DIR}/: for development only; games \
+             should ship `cargo xtask build --release`"
+        );
+    }
+    // The demo project follows whichever addon the last task built.
+    link_into_project(root, &root.join(crate::demo::DEMO_PROJECT), &addon)
+}
+
+/// Builds the extension and stages a complete addon for the xtask's own projects in
+/// `target/addon/<profile>/godot_steam_messages/`; returns that folder. The drop-in addon is not touched.
+pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
+    let built = cargo_build(root, release)?;
+    let profile = if release { "release" } else { "debug" };
+    let staged = root
+        .join("target")
+        .join("addon")
+        .join(profile)
+        .join(ADDON_NAME);
+    fs::create_dir_all(&staged)
+        .map_err(|error| format!("creating {}: {error}", staged.display()))?;
+    // The addon's own files (the `.gdextension` and its `.uid`); `bin/` is filled from this build.
+    let source = root.join(ADDON_DIR);
+    let entries =
+        fs::read_dir(&source).map_err(|error| format!("reading {}: {error}", source.display()))?;
+    for entry in entries.flatten() {
+        if entry.path().is_file() {
+            copy(&entry.path(), &staged.join(entry.file_name()))?;
+        }
+    }
+    install_libraries(&built, &staged)?;
+    Ok(staged)
+}
+
+/// What `cargo build` produced.
+struct Built {
+    library: PathBuf,
+    steam_library: PathBuf,
+}
+
+/// `cargo build` of the extension library; where it and `libsteam_api` are.
+fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
     let mut cargo = Command::new(env_or("CARGO", "cargo"));
     cargo
         .current_dir(root)
@@ -65,35 +124,58 @@ pub fn build(root: &Path, release: bool) -> Result<(), String> {
         .map(|dir| dir.join(steam_library_name()))
         .filter(|path| path.exists())
         .ok_or("cannot find libsteam_api in steamworks-sys's build output")?;
-
-    let bin = root.join(ADDON_DIR).join("bin").join(platform);
-    fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    let installed = bin.join(library.file_name().ok_or("library has no file name")?);
-    copy(&library, &installed)?;
-    copy(
-        &steam_library,
-        &bin.join(steam_library.file_name().unwrap_or_default()),
-    )?;
-    eprintln!("installed {}", installed.display());
-    link_into_project(root, &root.join("godot-project"))
+    Ok(Built {
+        library,
+        steam_library,
+    })
 }
 
-/// Makes `project/addons/godot_steam_messages` point at the repository's addon folder.
-pub fn link_into_project(root: &Path, project: &Path) -> Result<(), String> {
+/// Copies the built library and Steam's into `addon/bin/<platform>/`; returns the installed library's path.
+fn install_libraries(built: &Built, addon: &Path) -> Result<PathBuf, String> {
+    let bin = addon.join("bin").join(platform_dir()?);
+    fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
+    let installed = bin.join(
+        built
+            .library
+            .file_name()
+            .ok_or("library has no file name")?,
+    );
+    copy(&built.library, &installed)?;
+    copy(
+        &built.steam_library,
+        &bin.join(built.steam_library.file_name().unwrap_or_default()),
+    )?;
+    Ok(installed)
+}
+
+/// Makes `project/addons/godot_steam_messages` a link to `addon` (both inside the workspace), replacing a
+/// link to another addon.
+pub fn link_into_project(root: &Path, project: &Path, addon: &Path) -> Result<(), String> {
     let addons = project.join("addons");
     fs::create_dir_all(&addons)
         .map_err(|error| format!("creating {}: {error}", addons.display()))?;
-    let link = addons.join("godot_steam_messages");
-    if fs::symlink_metadata(&link).is_ok() {
-        return Ok(());
-    }
+    let link = addons.join(ADDON_NAME);
     // Relative, so the link survives moving the checkout.
-    let depth = project
+    let depth = addons
         .strip_prefix(root)
         .map_err(|_| format!("{} is outside the workspace", project.display()))?
         .components()
         .count();
-    let target = Path::new(&"../".repeat(depth + 1)).join(ADDON_DIR);
+    let inside = addon
+        .strip_prefix(root)
+        .map_err(|_| format!("{} is outside the workspace", addon.display()))?;
+    let target = Path::new(&"../".repeat(depth)).join(inside);
+    if let Ok(metadata) = fs::symlink_metadata(&link) {
+        if fs::read_link(&link).is_ok_and(|existing| existing == target) {
+            return Ok(());
+        }
+        let removed = if metadata.is_dir() {
+            fs::remove_dir_all(&link)
+        } else {
+            fs::remove_file(&link)
+        };
+        removed.map_err(|error| format!("removing {}: {error}", link.display()))?;
+    }
     #[cfg(unix)]
     let linked = std::os::unix::fs::symlink(&target, &link);
     #[cfg(not(unix))]

@@ -35,10 +35,8 @@ use crate::{addon, godot, suites};
 
 /// The Godot project the benchmark scripts run in.
 pub const BENCH_PROJECT: &str = "benches/godot";
-/// Where results, logs and the benchmarks' copy of the addon go.
+/// Where results and logs go.
 const OUTPUT_DIR: &str = "target/bench";
-/// The addon's folder name, in `addons/` of the repository and of projects.
-const ADDON_NAME: &str = "godot_steam_messages";
 
 /// Local IDs (Steam ID = base + ID on the local backend, UDP port 47500 + ID; the ENet baseline listens on
 /// 47600 + ID), in the range kept for benchmarks so that tests and the demo running at the same time do not
@@ -64,10 +62,11 @@ const DEBUG_BUILD_MARKER: &str = "safeguards strict";
 pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     let started = Instant::now();
     run_criterion(root, quick)?;
-    addon::build(root, true)?;
+    // A staged release addon of its own: a `cargo xtask test` or `demo` started meanwhile cannot swap it.
+    let addon = addon::stage(root, true)?;
     let project = root.join(BENCH_PROJECT);
     let out_dir = root.join(OUTPUT_DIR);
-    install_private_addon(root, &out_dir.join("addon"), &project)?;
+    addon::link_into_project(root, &project, &addon)?;
     let godot = godot::ensure_godot(root)?;
     eprintln!("using Godot {}", godot.version);
 
@@ -152,113 +151,6 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
             report.problems.len()
         ))
     }
-}
-
-/// Gives the benchmark project its own copy of the addon holding the release library.
-///
-/// The repository's `addons/godot_steam_messages/bin/` is shared: a `cargo xtask test` or `demo` started
-/// meanwhile installs a debug build there, which the benchmarks would then measure. So the addon is copied
-/// to `copy_root`, the library in it is replaced by cargo's release artifact (which debug builds never
-/// touch), and the project's `addons/godot_steam_messages` links to the copy.
-fn install_private_addon(root: &Path, copy_root: &Path, project: &Path) -> Result<(), String> {
-    let shared = root.join("addons").join(ADDON_NAME);
-    let copy = copy_root.join(ADDON_NAME);
-    let _ = fs::remove_dir_all(&copy);
-    copy_dir(&shared, &copy)?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), |dir| root.join(dir));
-    let library_name = format!(
-        "{}{ADDON_NAME}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    let release_library = target_dir.join("release").join(&library_name);
-    if !release_library.is_file() {
-        return Err(format!(
-            "no release library at {}",
-            release_library.display()
-        ));
-    }
-    let bin = copy.join("bin");
-    let platforms =
-        fs::read_dir(&bin).map_err(|error| format!("reading {}: {error}", bin.display()))?;
-    let mut replaced = 0;
-    for platform in platforms.flatten() {
-        let installed = platform.path().join(&library_name);
-        if installed.is_file() {
-            fs::copy(&release_library, &installed).map_err(|error| {
-                format!(
-                    "copying {} to {}: {error}",
-                    release_library.display(),
-                    installed.display()
-                )
-            })?;
-            replaced += 1;
-        }
-    }
-    if replaced == 0 {
-        return Err(format!("no {library_name} in {} to replace", bin.display()));
-    }
-
-    let addons = project.join("addons");
-    fs::create_dir_all(&addons)
-        .map_err(|error| format!("creating {}: {error}", addons.display()))?;
-    let link = addons.join(ADDON_NAME);
-    if let Ok(metadata) = fs::symlink_metadata(&link) {
-        let removed = if metadata.is_dir() {
-            fs::remove_dir_all(&link)
-        } else {
-            fs::remove_file(&link)
-        };
-        removed.map_err(|error| format!("removing {}: {error}", link.display()))?;
-    }
-    #[cfg(unix)]
-    {
-        // Relative, so the link survives moving the checkout.
-        let relative = copy
-            .strip_prefix(root)
-            .map_err(|_| format!("{} is outside the workspace", copy.display()))?;
-        let depth = addons
-            .strip_prefix(root)
-            .map_err(|_| format!("{} is outside the workspace", addons.display()))?
-            .components()
-            .count();
-        let target = Path::new(&"../".repeat(depth)).join(relative);
-        std::os::unix::fs::symlink(&target, &link).map_err(|error| {
-            format!(
-                "linking {} -> {}: {error}",
-                link.display(),
-                target.display()
-            )
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        copy_dir(&copy, &link)
-    }
-}
-
-/// Copies a folder tree (files and folders; symbolic links are followed).
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
-    fs::create_dir_all(to).map_err(|error| format!("creating {}: {error}", to.display()))?;
-    let entries =
-        fs::read_dir(from).map_err(|error| format!("reading {}: {error}", from.display()))?;
-    for entry in entries.flatten() {
-        let source = entry.path();
-        let destination = to.join(entry.file_name());
-        if source.is_dir() {
-            copy_dir(&source, &destination)?;
-        } else {
-            fs::copy(&source, &destination).map_err(|error| {
-                format!(
-                    "copying {} to {}: {error}",
-                    source.display(),
-                    destination.display()
-                )
-            })?;
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 //!   fails if it takes longer than [`HEADLESS_TIMEOUT`] (both are killed), if either instance exits non-zero
 //!   or reports a script error, or if either transcript lacks a chat message received from the other.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use crate::{addon, godot, suites};
 
 /// The demo project, relative to the workspace root.
-const DEMO_PROJECT: &str = "godot-project";
+pub const DEMO_PROJECT: &str = "godot-project";
 /// Steam ID of local ID 0 on the local backend; local ID N is this plus N.
 const LOCAL_STEAM_ID_BASE: u64 = 76_561_197_960_265_728;
 /// Longest the headless exchange may take before both instances are killed.
@@ -47,16 +47,23 @@ impl Client {
 /// Builds the addon, then runs the demo: windowed, or the scripted exchange when `headless` is set or no
 /// display is available.
 pub fn run(root: &Path, headless: bool) -> Result<(), String> {
-    addon::build(root, false)?;
+    let addon = addon::stage(root, false)?;
     let godot = godot::ensure_godot(root)?;
     eprintln!("using Godot {}", godot.version);
-    play(&godot, root, headless)
+    play(&godot, root, &addon, headless, &mut std::io::stdout())
 }
 
-/// Runs the demo with the addon as it is built (`cargo xtask test` runs it headless after its own build,
-/// debug or release).
-pub fn play(godot: &godot::Godot, root: &Path, headless: bool) -> Result<(), String> {
+/// Runs the demo on `addon` (`cargo xtask test` runs it headless on the addon it staged, debug or release);
+/// a headless run writes its transcript to `transcript`.
+pub fn play(
+    godot: &godot::Godot,
+    root: &Path,
+    addon: &Path,
+    headless: bool,
+    transcript: &mut dyn Write,
+) -> Result<(), String> {
     let project = root.join(DEMO_PROJECT);
+    addon::link_into_project(root, &project, addon)?;
     let clients = [
         Client {
             label: "client 1".into(),
@@ -70,14 +77,14 @@ pub fn play(godot: &godot::Godot, root: &Path, headless: bool) -> Result<(), Str
         },
     ];
     if headless {
-        run_headless(godot, &project, &clients)
+        run_headless(godot, &project, &clients, transcript)
     } else if has_display() {
         run_windowed(godot, &project, &clients)
     } else {
         eprintln!(
             "no display ($DISPLAY and $WAYLAND_DISPLAY are unset): running the scripted demo headless"
         );
-        run_headless(godot, &project, &clients)
+        run_headless(godot, &project, &clients, transcript)
     }
 }
 
@@ -154,8 +161,13 @@ fn run_windowed(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
     }
 }
 
-/// Both clients headless with `--demo-script`; prints their merged output and checks the outcome.
-fn run_headless(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> Result<(), String> {
+/// Both clients headless with `--demo-script`; writes their merged output to `out` and checks the outcome.
+fn run_headless(
+    godot: &godot::Godot,
+    project: &Path,
+    clients: &[Client; 2],
+    out: &mut dyn Write,
+) -> Result<(), String> {
     let (lines, received) = mpsc::channel::<(usize, String)>();
     let mut children: Vec<Child> = Vec::new();
     for (index, client) in clients.iter().enumerate() {
@@ -194,7 +206,8 @@ fn run_headless(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
     loop {
         match received.recv_timeout(Duration::from_millis(100)) {
             Ok((index, line)) => {
-                println!("{:<width$} | {line}", clients[index].label);
+                // A transcript that cannot be written is no reason to stop the exchange.
+                let _ = writeln!(out, "{:<width$} | {line}", clients[index].label);
                 transcripts[index].push(line);
             }
             Err(RecvTimeoutError::Disconnected) => break,
@@ -222,7 +235,8 @@ fn run_headless(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
         problems.extend(transcript_problems(client, transcript));
     }
     if problems.is_empty() {
-        println!(
+        let _ = writeln!(
+            out,
             "demo: both clients exchanged chat and avatar positions, closed their sessions and exited cleanly"
         );
         Ok(())

@@ -9,9 +9,11 @@
 mod addon;
 mod bench;
 mod demo;
+mod editor_settings;
 mod fuzz;
 mod godot;
 mod netns;
+mod quick_start;
 mod soak;
 mod suites;
 

@@ -23,27 +23,65 @@ const LOCAL_ID_B: u32 = 61;
 const BASE_STEAM_ID: u64 = 76_561_197_960_265_728;
 const BASE_PORT: u32 = 47_500;
 
-/// Why the suite cannot run here, if it cannot.
+/// Why the suite cannot run here, if it cannot. As root on a Debian-like machine without `ip` or `iptables`,
+/// installs them first (Debian packages iproute2 and iptables), saying so.
 pub fn unavailable() -> Option<String> {
     let root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0");
     if !root {
-        return Some("needs root for network namespaces".into());
+        return Some(
+            "needs root for network namespaces; run `sudo cargo xtask test --filter netns_link` \
+             with iproute2 and iptables installed to include it"
+                .into(),
+        );
     }
-    for tool in ["ip", "iptables"] {
-        let found = Command::new(tool)
-            .arg("-V")
+    let missing = || {
+        ["ip", "iptables"].into_iter().find(|tool| {
+            !Command::new(tool)
+                .arg("-V")
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+    };
+    if missing().is_some() {
+        install_tools();
+    }
+    missing()
+        .map(|tool| format!("needs `{tool}`: install the Debian packages iproute2 and iptables"))
+}
+
+/// `apt-get install iproute2 iptables`, where apt-get exists; its failure leaves the suite skipped.
+fn install_tools() {
+    let has_apt = Command::new("apt-get")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_apt {
+        return;
+    }
+    eprintln!("installing iproute2 and iptables with apt-get for the network-namespace suite...");
+    let quiet = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(std::process::Stdio::null())
             .output()
-            .is_ok_and(|output| output.status.success());
-        if !found {
-            return Some(format!(
-                "needs `{tool}` (Debian package iproute2 / iptables)"
-            ));
-        }
+            .is_ok_and(|output| output.status.success())
+    };
+    let installed = quiet(&["update", "-qq"])
+        && quiet(&[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "iproute2",
+            "iptables",
+        ]);
+    if !installed {
+        eprintln!("apt-get could not install them");
     }
-    None
 }
 
 /// Two namespaces and a veth pair, removed again on drop.

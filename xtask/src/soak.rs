@@ -8,9 +8,9 @@ use crate::suites::{self, TEST_PROJECT};
 use crate::{addon, godot};
 
 pub fn run(root: &Path, minutes: u32, release: bool) -> Result<(), String> {
-    addon::build(root, release)?;
+    let addon = addon::stage(root, release)?;
     let project = root.join(TEST_PROJECT);
-    addon::link_into_project(root, &project)?;
+    addon::link_into_project(root, &project, &addon)?;
     let godot = godot::ensure_godot(root)?;
     let logs = root.join("target").join("godot-tests");
     std::fs::create_dir_all(&logs).map_err(|error| error.to_string())?;

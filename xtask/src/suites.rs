@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use udp_relay as relay;
 
-use crate::{addon, demo, godot, netns};
+use crate::{addon, demo, editor_settings, godot, netns, quick_start};
 
 /// The Godot project the suites run in.
 pub const TEST_PROJECT: &str = "tests/godot";
@@ -55,12 +55,85 @@ pub fn run_all(
     filter: Option<&str>,
     skip_rust: bool,
 ) -> Result<(), String> {
-    if !skip_rust {
-        run_cargo_tests(root)?;
+    // Every part runs whatever an earlier one did, and the summary reports them all.
+    let rust = (!skip_rust).then(|| run_cargo_tests(root));
+    let godot = run_godot_suites(root, release, filter);
+    println!();
+    println!("== summary of cargo xtask test");
+    match &rust {
+        None => println!("rust (cargo test): skipped (--skip-rust)"),
+        Some(Ok(())) => println!("rust (cargo test): passed"),
+        Some(Err(error)) => println!("rust (cargo test): FAILED: {error} (its output is above)"),
     }
-    addon::build(root, release)?;
+    let mut failures = Vec::new();
+    if let Some(Err(error)) = rust {
+        failures.push(error);
+    }
+    match godot {
+        Ok(run) => {
+            for (name, outcome, log) in &run.suites {
+                report(name, outcome, log);
+            }
+            for (name, reason) in &run.skipped {
+                println!("suite {name}: skipped ({reason})");
+            }
+            // A suite that broke without counting a failed check still fails the run.
+            let failed_suites = run.failed_suites();
+            let failed = run.total.failed.max(failed_suites.len() as u64);
+            println!("godot: {} passed, {failed} failed", run.total.passed);
+            if run.suites.is_empty() {
+                failures.push("no GDScript suite matched".into());
+            } else if !failed_suites.is_empty() {
+                failures.push(format!("failed suites: {}", failed_suites.join(", ")));
+            }
+        }
+        Err(error) => {
+            println!("godot: could not run the suites: {error}");
+            failures.push(error);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// The GDScript suites' outcomes, in the order they ran.
+#[derive(Default)]
+struct GodotRun {
+    suites: Vec<(String, SuiteOutcome, PathBuf)>,
+    skipped: Vec<(String, String)>,
+    total: Tally,
+}
+
+impl GodotRun {
+    /// Records a suite's outcome, printing it at once too (the summary repeats it).
+    fn record(&mut self, name: &str, outcome: SuiteOutcome, log: PathBuf) {
+        report(name, &outcome, &log);
+        self.total.passed += outcome.tally.passed;
+        self.total.failed += outcome.tally.failed;
+        self.suites.push((name.to_owned(), outcome, log));
+    }
+
+    fn failed_suites(&self) -> Vec<&str> {
+        self.suites
+            .iter()
+            .filter(|(_, outcome, _)| !outcome.problems.is_empty())
+            .map(|(name, _, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// Whether the suite `name` is selected by `--filter`.
+fn selected(filter: Option<&str>, name: &str) -> bool {
+    filter.is_none_or(|text| name.contains(text))
+}
+
+fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<GodotRun, String> {
+    let addon = addon::stage(root, release)?;
     let project = root.join(TEST_PROJECT);
-    addon::link_into_project(root, &project)?;
+    addon::link_into_project(root, &project, &addon)?;
     let godot = godot::ensure_godot(root)?;
     eprintln!("using Godot {}", godot.version);
 
@@ -68,16 +141,26 @@ pub fn run_all(
     let logs = root.join("target").join("godot-tests");
     fs::create_dir_all(&logs).map_err(|error| format!("creating {}: {error}", logs.display()))?;
 
-    let mut total = Tally::default();
-    let mut failed_suites = Vec::new();
-    if filter.is_none_or(|text| "first_import".contains(text)) {
-        let outcome = first_import(root, &godot, &logs);
-        report("first_import", &outcome, &logs.join("first_import.log"));
-        total.passed += outcome.tally.passed;
-        total.failed += outcome.tally.failed;
-        if !outcome.problems.is_empty() {
-            failed_suites.push("first_import".to_owned());
-        }
+    let mut run = GodotRun::default();
+    if selected(filter, "first_import") {
+        let outcome = first_import(root, &godot, &addon, &logs);
+        run.record("first_import", outcome, logs.join("first_import.log"));
+    }
+    if selected(filter, "editor_settings") {
+        let outcome = editor_settings::run(root, &godot, &addon, &logs);
+        run.record(
+            "editor_settings",
+            outcome,
+            logs.join("editor_settings.*.log"),
+        );
+    }
+    if selected(filter, "readme_quick_start") {
+        let outcome = quick_start::run(root, &godot, &addon, &logs);
+        run.record(
+            "readme_quick_start",
+            outcome,
+            logs.join("readme_quick_start.*.log"),
+        );
     }
     // Local IDs for pair suites, clear of the ones the demo and users pick first.
     let mut next_local_id = 20;
@@ -96,17 +179,15 @@ pub fn run_all(
             let child = start_suite(&godot, &project, suite, &log_path, &extra_args);
             finish_suite(child, &log_path, suite)
         };
-        let log_path = logs.join(format!("{name}*.log"));
-        total.passed += outcome.tally.passed;
-        total.failed += outcome.tally.failed;
-        report(&name, &outcome, &log_path);
-        if !outcome.problems.is_empty() {
-            failed_suites.push(name);
-        }
+        run.record(&name, outcome, logs.join(format!("{name}*.log")));
     }
-    if filter.is_none_or(|text| "demo_headless".contains(text)) {
-        // The README's run command on a machine without a display: two clients, a checked transcript.
-        let result = demo::play(&godot, root, true);
+    if selected(filter, "demo_headless") {
+        // The README's run command on a machine without a display: two clients, a checked transcript, kept in
+        // a log rather than in the summary.
+        let log_path = logs.join("demo_headless.log");
+        let result = fs::File::create(&log_path)
+            .map_err(|error| format!("creating {}: {error}", log_path.display()))
+            .and_then(|mut log| demo::play(&godot, root, &addon, true, &mut log));
         let outcome = SuiteOutcome {
             tally: Tally {
                 passed: u64::from(result.is_ok()),
@@ -114,51 +195,25 @@ pub fn run_all(
             },
             problems: result.err().into_iter().collect(),
         };
-        report(
-            "demo_headless",
-            &outcome,
-            Path::new("(the transcript above)"),
-        );
-        total.passed += outcome.tally.passed;
-        total.failed += outcome.tally.failed;
-        if !outcome.problems.is_empty() {
-            failed_suites.push("demo_headless".to_owned());
-        }
+        run.record("demo_headless", outcome, log_path);
     }
-    if filter.is_none_or(|text| "relay_link".contains(text)) {
+    if selected(filter, "relay_link") {
         let outcome = relay_link(&godot, &project, &logs);
-        report("relay_link", &outcome, &logs.join("relay_link.*.log"));
-        total.passed += outcome.tally.passed;
-        total.failed += outcome.tally.failed;
-        if !outcome.problems.is_empty() {
-            failed_suites.push("relay_link".to_owned());
-        }
+        run.record("relay_link", outcome, logs.join("relay_link.*.log"));
     }
-    if filter.is_none_or(|text| "netns_link".contains(text)) {
+    if selected(filter, "netns_link") {
         match netns::unavailable() {
-            Some(reason) => println!("suite netns_link: skipped ({reason})"),
+            Some(reason) => {
+                println!("suite netns_link: skipped ({reason})");
+                run.skipped.push(("netns_link".into(), reason));
+            }
             None => {
                 let outcome = netns::run_suite(&godot, &project, &logs);
-                report("netns_link", &outcome, &logs.join("netns_link.*.log"));
-                total.passed += outcome.tally.passed;
-                total.failed += outcome.tally.failed;
-                if !outcome.problems.is_empty() {
-                    failed_suites.push("netns_link".to_owned());
-                }
+                run.record("netns_link", outcome, logs.join("netns_link.*.log"));
             }
         }
     }
-    if total == Tally::default() && failed_suites.is_empty() {
-        return Err("no GDScript suite matched".into());
-    }
-    // A suite that broke without counting a failed check still fails the run.
-    let failed = total.failed.max(failed_suites.len() as u64);
-    println!("godot: {} passed, {failed} failed", total.passed);
-    if failed_suites.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("failed suites: {}", failed_suites.join(", ")))
-    }
+    Ok(run)
 }
 
 fn report(name: &str, outcome: &SuiteOutcome, log_path: &Path) {
@@ -177,26 +232,20 @@ fn report(name: &str, outcome: &SuiteOutcome, log_path: &Path) {
 
 /// The first `--headless --import` of a fresh project with the addon (what export pipelines run) must exit
 /// cleanly: Godot once crashed there (see `unregister_classes_before_editor_teardown` in the extension).
-fn first_import(root: &Path, godot: &godot::Godot, logs: &Path) -> SuiteOutcome {
+fn first_import(root: &Path, godot: &godot::Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
     let mut outcome = SuiteOutcome::default();
-    let project = root.join("target").join("first-import-project");
-    let _ = fs::remove_dir_all(&project);
-    let prepared = fs::create_dir_all(&project)
-        .and_then(|()| {
-            fs::write(
-                project.join("project.godot"),
-                "config_version=5\n\n[application]\n\nconfig/name=\"first import\"\n",
-            )
-        })
-        .map_err(|error| error.to_string())
-        .and_then(|()| addon::link_into_project(root, &project));
-    if let Err(error) = prepared {
-        outcome
-            .problems
-            .push(format!("cannot prepare the project: {error}"));
-        outcome.tally.failed = 1;
-        return outcome;
-    }
+    let prepared = fresh_project(root, "first-import-project", addon).and_then(|project| {
+        fs::write(
+            project.join("project.godot"),
+            "config_version=5\n\n[application]\n\nconfig/name=\"first import\"\n",
+        )
+        .map_err(|error| error.to_string())?;
+        Ok(project)
+    });
+    let project = match prepared {
+        Ok(project) => project,
+        Err(error) => return SuiteOutcome::broken(format!("cannot prepare the project: {error}")),
+    };
     let log_path = logs.join("first_import.log");
     let started = fs::File::create(&log_path)
         .and_then(|log| Ok((log.try_clone()?, log)))
@@ -303,6 +352,53 @@ pub struct SuiteOutcome {
     pub problems: Vec<String>,
 }
 
+impl SuiteOutcome {
+    /// A suite that could not run at all.
+    pub fn broken(problem: String) -> Self {
+        Self {
+            tally: Tally {
+                passed: 0,
+                failed: 1,
+            },
+            problems: vec![problem],
+        }
+    }
+
+    /// Adds the outcome of one part of the suite (a role, a run), its problems labelled with `part`.
+    pub fn absorb(&mut self, part: &str, other: SuiteOutcome) {
+        self.tally.passed += other.tally.passed;
+        self.tally.failed += other.tally.failed;
+        self.problems.extend(
+            other
+                .problems
+                .into_iter()
+                .map(|problem| format!("[{part}] {problem}")),
+        );
+    }
+}
+
+/// An empty project folder `target/<name>/` whose `addons/godot_steam_messages` links to `addon`.
+pub fn fresh_project(root: &Path, name: &str, addon: &Path) -> Result<PathBuf, String> {
+    let project = root.join("target").join(name);
+    let _ = fs::remove_dir_all(&project);
+    fs::create_dir_all(&project)
+        .map_err(|error| format!("creating {}: {error}", project.display()))?;
+    addon::link_into_project(root, &project, addon)?;
+    Ok(project)
+}
+
+/// Writes `.godot/extension_list.cfg` naming the addon, as the editor's first scan does, so headless runs
+/// load the extension without an import.
+pub fn register_extension(project: &Path) -> Result<(), String> {
+    let dir = project.join(".godot");
+    fs::create_dir_all(&dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
+    fs::write(
+        dir.join("extension_list.cfg"),
+        "res://addons/godot_steam_messages/godot_steam_messages.gdextension\n",
+    )
+    .map_err(|error| format!("writing extension_list.cfg: {error}"))
+}
+
 /// A `## key: value` line among a suite's first lines.
 fn header(suite: &Path, key: &str) -> Option<String> {
     let text = fs::read_to_string(suite).ok()?;
@@ -324,7 +420,7 @@ fn declared_args(suite: &Path) -> Vec<String> {
 /// A Godot process running one suite, or why it could not start.
 type Started = Result<std::process::Child, String>;
 
-fn start_suite(
+pub fn start_suite(
     godot: &godot::Godot,
     project: &Path,
     suite: &Path,
@@ -358,7 +454,7 @@ fn start_suite(
 
 /// Waits for a suite's process and reads its log. A suite may declare `## expect-script-errors: N`
 /// (deliberate wrong-type calls, which Godot reports as script errors): exactly N are then allowed.
-fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
+pub fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
     let mut outcome = SuiteOutcome::default();
     let status =
         child.and_then(|child| wait_with_timeout(child, TIMEOUT.with(std::cell::Cell::get)));
@@ -444,13 +540,7 @@ fn run_pair_named(
             part.problems
                 .retain(|problem| !problem.starts_with("Godot exited with code"));
         }
-        outcome.tally.passed += part.tally.passed;
-        outcome.tally.failed += part.tally.failed;
-        outcome.problems.extend(
-            part.problems
-                .into_iter()
-                .map(|problem| format!("[{role}] {problem}")),
-        );
+        outcome.absorb(&role, part);
     }
     outcome
 }

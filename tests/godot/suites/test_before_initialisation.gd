@@ -10,11 +10,33 @@ var steam: Object
 
 func _init() -> void:
 	steam = Engine.get_singleton("SteamNetworkingMessages")
+	polling_every_frame_prints_godotsteams_error_once_then_a_count()
 	messages_functions_return_godotsteam_defaults()
 	steam_id_is_zero()
 	init_result_is_empty_before_any_attempt()
 	shutdown_and_run_callbacks_are_harmless()
 	t.finish(self)
+
+
+## Collects the errors Godot reports while it is installed.
+class ErrorLog extends Logger:
+	var errors: Array[String] = []
+
+	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String, _editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
+		errors.append(code + rationale)
+
+
+func polling_every_frame_prints_godotsteams_error_once_then_a_count() -> void:
+	var log := ErrorLog.new()
+	OS.add_logger(log)
+	for frame in 1000:
+		steam.receiveMessagesOnChannel(0, 32)
+	OS.remove_logger(log)
+	var printed := log.errors.filter(func(error: String) -> bool: return error.contains("receiveMessagesOnChannel"))
+	t.eq(printed.size(), 4, "1,000 calls print 4 errors (the 1st, 10th, 100th and 1,000th)")
+	if printed.size() == 4:
+		t.eq(printed[0], "[STEAM] Networking Messages class not found when calling: receiveMessagesOnChannel", "the first is GodotSteam's own line")
+		t.ok(printed[3].contains("1000 calls so far"), "the last carries the count: %s" % printed[3])
 
 
 func messages_functions_return_godotsteam_defaults() -> void:

@@ -1,0 +1,264 @@
+//! The `readme_quick_start` suite: README.md's Install and Quick start, followed as written in a brand-new
+//! project. The Quick start's GDScript block is taken from the README itself, so the suite fails when the
+//! README's example stops working.
+//!
+//! 1. The install step: the first `--headless --import` of the new project exits cleanly.
+//! 2. Without Steam and without the local backend, the example reports the failed initialisation once and
+//!    stops polling: no flood of "class not found" errors.
+//! 3. Two instances started as the README says (`-- --steam-backend=local`) find each other and each receives
+//!    the other's hello.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::godot::Godot;
+use crate::suites::{self, SuiteOutcome, Tally};
+
+/// Longest the two instances may take to exchange their hellos (it takes about two seconds).
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Frames the instance without Steam runs before it quits.
+const FRAMES_WITHOUT_STEAM: &str = "300";
+/// What the example prints for each message it receives.
+const RECEIVED: &str = "says hello from";
+/// GodotSteam's error for a call before initialisation.
+const NOT_INITIALISED: &str = "class not found when calling";
+
+/// One step of the suite: the Godot to run, the project and the logs folder.
+type Step = fn(&Godot, &Path, &Path) -> Result<(), String>;
+
+pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
+    let project = match prepare(root, addon) {
+        Ok(project) => project,
+        Err(error) => return SuiteOutcome::broken(format!("cannot prepare the project: {error}")),
+    };
+    let mut outcome = SuiteOutcome::default();
+    let steps: [(&str, Step); 3] = [
+        ("import", first_import),
+        ("without Steam", without_steam),
+        ("two instances", two_instances),
+    ];
+    for (step, check) in steps {
+        let result = check(godot, &project, logs);
+        outcome.absorb(
+            step,
+            SuiteOutcome {
+                tally: Tally {
+                    passed: u64::from(result.is_ok()),
+                    failed: u64::from(result.is_err()),
+                },
+                problems: result.err().into_iter().collect(),
+            },
+        );
+    }
+    outcome
+}
+
+/// The Quick start's GDScript block: the first ```gdscript block under the `## Quick start` heading.
+pub fn quick_start_script(readme: &str) -> Option<String> {
+    let section = readme.split("\n## Quick start").nth(1)?;
+    let section = section.split("\n## ").next()?;
+    let code = section.split("```gdscript\n").nth(1)?;
+    Some(code.split("\n```").next()?.to_owned() + "\n")
+}
+
+/// A new project whose main scene's root node carries the Quick start script, with the addon copied in (as a
+/// link) and nothing else: no `.godot/` folder yet.
+fn prepare(root: &Path, addon: &Path) -> Result<PathBuf, String> {
+    let readme = fs::read_to_string(root.join("README.md"))
+        .map_err(|error| format!("reading README.md: {error}"))?;
+    let script = quick_start_script(&readme)
+        .ok_or("README.md has no ```gdscript block under ## Quick start")?;
+    let project = suites::fresh_project(root, "quick-start-project", addon)?;
+    let files = [
+        (
+            "project.godot",
+            "config_version=5\n\n[application]\n\nconfig/name=\"quick start\"\n\
+             run/main_scene=\"res://main.tscn\"\n"
+                .to_owned(),
+        ),
+        (
+            "main.tscn",
+            "[gd_scene load_steps=2 format=3]\n\n\
+             [ext_resource type=\"Script\" path=\"res://main.gd\" id=\"1\"]\n\n\
+             [node name=\"Main\" type=\"Node\"]\nscript = ExtResource(\"1\")\n"
+                .to_owned(),
+        ),
+        ("main.gd", script),
+    ];
+    for (name, text) in files {
+        fs::write(project.join(name), text).map_err(|error| format!("writing {name}: {error}"))?;
+    }
+    Ok(project)
+}
+
+fn first_import(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String> {
+    let log = logs.join("readme_quick_start.import.log");
+    let mut command = godot.isolated_command();
+    command
+        .args(["--headless", "--import", "--path"])
+        .arg(project);
+    let code = suites::wait_with_timeout(spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
+    if code != 0 {
+        return Err(format!("the first import exited with code {code}"));
+    }
+    Ok(())
+}
+
+fn without_steam(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String> {
+    let log = logs.join("readme_quick_start.without_steam.log");
+    let mut command = godot.isolated_command();
+    command
+        .args(["--headless", "--quit-after", FRAMES_WITHOUT_STEAM, "--path"])
+        .arg(project);
+    let code = suites::wait_with_timeout(spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
+    let text = fs::read_to_string(&log).unwrap_or_default();
+    let mut problems = fatal_lines(&text);
+    if code != 0 {
+        problems.push(format!("exited with code {code}"));
+    }
+    let reported = text.matches("Steam failed:").count();
+    if reported != 1 {
+        problems.push(format!(
+            "the failed initialisation was reported {reported} times, not once"
+        ));
+    }
+    let flood = text.matches(NOT_INITIALISED).count();
+    if flood > 0 {
+        problems.push(format!(
+            "{flood} '{NOT_INITIALISED}' errors: the example kept polling after init failed"
+        ));
+    }
+    joined(problems)
+}
+
+fn two_instances(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String> {
+    let logs: Vec<PathBuf> = ["a", "b"]
+        .iter()
+        .map(|name| logs.join(format!("readme_quick_start.{name}.log")))
+        .collect();
+    let mut children = Vec::new();
+    for log in &logs {
+        let mut command = godot.isolated_command();
+        command
+            .args(["--headless", "--path"])
+            .arg(project)
+            .args(["--", "--steam-backend=local"]);
+        match spawn_logged(command, log) {
+            Ok(child) => children.push(child),
+            Err(error) => {
+                stop(&mut children);
+                return Err(error);
+            }
+        }
+    }
+    // The example runs until it is closed, as a game does: wait for both hellos (or an early exit), then stop.
+    let started = Instant::now();
+    let received = |log: &PathBuf| {
+        fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains(RECEIVED)
+    };
+    let mut problems = Vec::new();
+    loop {
+        if logs.iter().all(received) {
+            break;
+        }
+        if children
+            .iter_mut()
+            .any(|child| child.try_wait().is_ok_and(|status| status.is_some()))
+        {
+            problems.push("an instance exited before both hellos arrived".to_owned());
+            break;
+        }
+        if started.elapsed() > EXCHANGE_TIMEOUT {
+            problems.push(format!(
+                "no hello exchanged within {} s",
+                EXCHANGE_TIMEOUT.as_secs()
+            ));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(&mut children);
+    for (name, log) in ["a", "b"].iter().zip(&logs) {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        problems.extend(
+            fatal_lines(&text)
+                .into_iter()
+                .map(|line| format!("[{name}] {line}")),
+        );
+        if !text.contains(RECEIVED) {
+            problems.push(format!("[{name}] never printed '… {RECEIVED} …'"));
+        }
+    }
+    joined(problems)
+}
+
+fn spawn_logged(mut command: Command, log: &Path) -> Result<Child, String> {
+    let file =
+        fs::File::create(log).map_err(|error| format!("creating {}: {error}", log.display()))?;
+    let file_err = file
+        .try_clone()
+        .map_err(|error| format!("sharing {}: {error}", log.display()))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(file_err)
+        .spawn()
+        .map_err(|error| format!("cannot start Godot: {error}"))
+}
+
+fn stop(children: &mut [Child]) {
+    for child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Lines with a marker that fails any suite (script errors, leaks, crashes).
+fn fatal_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| {
+            suites::FATAL_LOG_MARKERS
+                .iter()
+                .any(|marker| line.contains(marker))
+        })
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+fn joined(problems: Vec<String>) -> Result<(), String> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quick_start_block_is_found_under_its_heading_only() {
+        let readme = "# x\n```gdscript\nwrong\n```\n## Quick start\n\ntext\n\n```gdscript\nextends Node\n\
+                      ```\n\n```gdscript\nsecond\n```\n## API\n";
+        assert_eq!(
+            quick_start_script(readme).as_deref(),
+            Some("extends Node\n")
+        );
+        assert_eq!(
+            quick_start_script("## Install\n```gdscript\nx\n```\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_readme_has_a_quick_start_script() {
+        let readme = include_str!("../../README.md");
+        let script = quick_start_script(readme).expect("README.md has a Quick start block");
+        assert!(script.starts_with("extends Node"));
+    }
+}
