@@ -103,6 +103,8 @@ func _start() -> void:
 	my_steam_id = Steam.getSteamID()
 	backend_name = _backend_name()
 	_header.text = "Steam ID %d  ·  %s backend" % [my_steam_id, backend_name]
+	# Two windows side by side are told apart by their titles too.
+	get_window().title = "Steam ID %d · %s backend · godot-steam-messages demo" % [my_steam_id, backend_name]
 	_swatch.color = color_of(my_steam_id)
 	# Start somewhere that depends on the Steam ID, so two windows do not start on top of each other.
 	my_avatar = Vector2(0.2 + 0.6 * float(my_steam_id % 2), 0.35 + 0.3 * float((my_steam_id >> 1) % 2))
