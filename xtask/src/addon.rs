@@ -39,6 +39,74 @@ pub fn build(root: &Path, release: bool) -> Result<(), String> {
     link_into_project(root, &root.join(crate::demo::DEMO_PROJECT), &addon)
 }
 
+/// `cargo xtask install --project PATH`: builds the addon, copies it into the Godot project at `project` and
+/// registers it in the project's `.godot/extension_list.cfg`.
+pub fn install(root: &Path, project: &Path, release: bool) -> Result<(), String> {
+    if !project.join("project.godot").is_file() {
+        return Err(format!(
+            "{} has no project.godot: give the folder of a Godot project",
+            project.display()
+        ));
+    }
+    build(root, release)?;
+    let destination = project.join("addons").join(ADDON_NAME);
+    if let Ok(metadata) = fs::symlink_metadata(&destination) {
+        let removed = if metadata.is_dir() {
+            fs::remove_dir_all(&destination)
+        } else {
+            fs::remove_file(&destination)
+        };
+        removed.map_err(|error| format!("removing {}: {error}", destination.display()))?;
+    }
+    copy_dir(&root.join(ADDON_DIR), &destination)?;
+    register_extension(project)?;
+    eprintln!(
+        "installed into {} and registered in .godot/extension_list.cfg: `Steam` resolves from the first run",
+        destination.display()
+    );
+    Ok(())
+}
+
+/// The line `.godot/extension_list.cfg` holds for the addon.
+const EXTENSION_ENTRY: &str = "res://addons/godot_steam_messages/godot_steam_messages.gdextension";
+
+/// Adds the addon to the project's `.godot/extension_list.cfg` (kept as it is otherwise), as the editor's first
+/// scan would. Godot loads only the extensions listed there, and loads them before compiling scripts: without
+/// the entry a game run does not load the extension, and the first editor session or import loads it too late
+/// for GDScript to learn the `Steam` name (`Identifier "Steam" not declared`).
+pub fn register_extension(project: &Path) -> Result<(), String> {
+    let dir = project.join(".godot");
+    fs::create_dir_all(&dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
+    let list = dir.join("extension_list.cfg");
+    let mut text = fs::read_to_string(&list).unwrap_or_default();
+    if text.lines().any(|line| line.trim() == EXTENSION_ENTRY) {
+        return Ok(());
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(EXTENSION_ENTRY);
+    text.push('\n');
+    fs::write(&list, text).map_err(|error| format!("writing {}: {error}", list.display()))
+}
+
+/// Copies a folder tree (files and folders; symbolic links are followed).
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|error| format!("creating {}: {error}", to.display()))?;
+    let entries =
+        fs::read_dir(from).map_err(|error| format!("reading {}: {error}", from.display()))?;
+    for entry in entries.flatten() {
+        let source = entry.path();
+        let destination = to.join(entry.file_name());
+        if source.is_dir() {
+            copy_dir(&source, &destination)?;
+        } else {
+            copy(&source, &destination)?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds the extension and stages a complete addon for the xtask's own projects in
 /// `target/addon/<profile>/godot_steam_messages/`; returns that folder. The drop-in addon is not touched.
 pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
@@ -226,4 +294,26 @@ fn platform_dir() -> Result<&'static str, String> {
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registering_adds_the_entry_once_and_keeps_other_extensions() {
+        let project = std::env::temp_dir().join(format!("gsm-register-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&project);
+        fs::create_dir_all(project.join(".godot")).unwrap();
+        let list = project.join(".godot/extension_list.cfg");
+        fs::write(&list, "res://addons/other/other.gdextension").unwrap();
+        register_extension(&project).unwrap();
+        register_extension(&project).unwrap();
+        let text = fs::read_to_string(&list).unwrap();
+        let _ = fs::remove_dir_all(&project);
+        assert_eq!(
+            text,
+            format!("res://addons/other/other.gdextension\n{EXTENSION_ENTRY}\n")
+        );
+    }
 }

@@ -9,6 +9,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::addon;
 use crate::godot::Godot;
 use crate::suites::{self, SuiteOutcome};
 
@@ -30,7 +31,7 @@ pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcom
                 fs::copy(&from, project.join(to))
                     .map_err(|error| format!("copying {}: {error}", from.display()))?;
             }
-            suites::register_extension(&project)?;
+            addon::register_extension(&project)?;
             Ok(project)
         });
     let project = match prepared {

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
 //!
 //! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
+//! - `install --project PATH`: the release addon copied into a Godot project and registered there.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless]`: two demo clients on the local backend.
 //! - `bench [--quick]`: benchmarks against Godot's own ENet, written to `target/bench/`.
@@ -36,6 +37,15 @@ enum Task {
         /// Optimised build (what games should ship).
         #[arg(long)]
         release: bool,
+    },
+    /// Build the addon and install it into a Godot project, registered so that `Steam` resolves at once.
+    Install {
+        /// The Godot project's folder (the one holding project.godot).
+        #[arg(long)]
+        project: PathBuf,
+        /// Install a debug build instead of the release build games ship.
+        #[arg(long)]
+        debug: bool,
     },
     /// Run every test: cargo test, then the GDScript suites in headless Godot.
     Test {
@@ -83,6 +93,7 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let outcome = match cli.task {
         Task::Build { release } => addon::build(&root, release),
+        Task::Install { project, debug } => addon::install(&root, &project, !debug),
         Task::Test {
             release,
             filter,

@@ -387,18 +387,6 @@ pub fn fresh_project(root: &Path, name: &str, addon: &Path) -> Result<PathBuf, S
     Ok(project)
 }
 
-/// Writes `.godot/extension_list.cfg` naming the addon, as the editor's first scan does, so headless runs
-/// load the extension without an import.
-pub fn register_extension(project: &Path) -> Result<(), String> {
-    let dir = project.join(".godot");
-    fs::create_dir_all(&dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
-    fs::write(
-        dir.join("extension_list.cfg"),
-        "res://addons/godot_steam_messages/godot_steam_messages.gdextension\n",
-    )
-    .map_err(|error| format!("writing extension_list.cfg: {error}"))
-}
-
 /// A `## key: value` line among a suite's first lines.
 fn header(suite: &Path, key: &str) -> Option<String> {
     let text = fs::read_to_string(suite).ok()?;
