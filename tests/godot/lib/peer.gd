@@ -33,11 +33,14 @@ func _init(scene_tree: SceneTree, checker: RefCounted) -> void:
 	steam.network_messages_session_failed.connect(_on_failed)
 
 
+## Events are printed as they come, with the time, so a failed run's log tells what happened when.
 func _on_request(remote_steam_id: int) -> void:
+	print("%s at %d ms: session request from %d" % [role, Time.get_ticks_msec(), remote_steam_id])
 	requests.append(remote_steam_id)
 
 
 func _on_failed(reason: int, remote_steam_id: int, connection_state: int, debug_message: String) -> void:
+	print("%s at %d ms: session with %d failed (%d, state %d): %s" % [role, Time.get_ticks_msec(), remote_steam_id, reason, connection_state, debug_message])
 	failures.append({"reason": reason, "remote": remote_steam_id, "state": connection_state, "debug": debug_message})
 
 
