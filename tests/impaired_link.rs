@@ -58,19 +58,18 @@ fn reliable_messages_survive_delay_jitter_reordering_duplication_and_loss() {
     );
 }
 
-/// 15% of datagrams lost each way: more than a quarter of round trips fail. Kept below the loss at which
-/// rusty_enet's unbounded retransmission backoff gives up on a live link now and then (a command lost six or
-/// seven times in a row lets its timer pass the 10 s peer timeout; README, Known limits).
+/// 20% of datagrams lost each way: more than a third of round trips fail, and some packets are lost six or
+/// seven times in a row; the link must hold (ENet alone gave up on such links: see `PEER_TIMEOUT`).
 #[test]
 fn reliable_messages_survive_heavy_loss() {
     transfer_through(
         Impairment {
-            loss: 0.15,
+            loss: 0.2,
             duplicate: 0.0,
             delay: Duration::from_millis(1),
             jitter: Duration::ZERO,
         },
-        2_000,
+        10_000,
     );
 }
 

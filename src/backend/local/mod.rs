@@ -32,10 +32,20 @@ const RELIABLE_CHANNEL: u8 = 0;
 const UNRELIABLE_CHANNEL: u8 = 1;
 /// Most bytes waiting in receive queues across all channels; beyond it new messages are dropped (logged).
 const INBOX_LIMIT_BYTES: usize = 64 * 1024 * 1024;
-/// ENet's peer timeout (limit, minimum, maximum in ms): a peer is given up after 10 s without an
-/// acknowledgement, as Steam's TimeoutConnected. Shorter minimums drop healthy connections on very lossy links,
-/// where a packet can be lost many times in a row.
-const PEER_TIMEOUT: (u32, u32, u32) = (32, 10_000, 30_000);
+/// ENet's own peer timeout (limit, minimum, maximum in ms), only a backstop. ENet doubles a packet's
+/// retransmission timer on every loss without bound, and gives up once that timer passes the minimum: with a
+/// 10 s minimum, a packet lost six times in a row dropped a live link on a 20% lossy one. Whether a peer still
+/// answers is decided by [`PEER_SILENCE_TIMEOUT`] instead.
+const PEER_TIMEOUT: (u32, u32, u32) = (32, 60_000, 60_000);
+/// A session whose peer sent nothing at all for this long fails ("the peer stopped responding"), as Steam's
+/// TimeoutConnected. Peers send a keep-alive on every connection each [`KEEPALIVE_INTERVAL`].
+const PEER_SILENCE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often each connection carries a keep-alive: an unreliable READ frame repeating what was last
+/// reported, which the peer takes as a sign of life and otherwise ignores.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_millis(500);
+/// ENet's packet throttle (interval in ms, acceleration, deceleration): ENet's defaults but never slowing down,
+/// so unreliable packets (and keep-alives) are not dropped before they are even sent.
+const THROTTLE: (u32, u32, u32) = (5_000, 2, 0);
 /// Steam's `k_nSteamNetworkConnectionInfoFlags_Unauthenticated | _Unencrypted`: nobody vouches for local IDs.
 const INFO_FLAGS: i32 = 1 | 2;
 /// How often an instance announces itself to the others, and how long an announcement counts.
@@ -100,6 +110,7 @@ pub struct LocalBackend {
     /// No receive call has pumped since the last `poll`, which runs once a frame after the game's scripts.
     first_receive_of_frame: bool,
     last_read_report: Duration,
+    last_keepalive: Duration,
 }
 
 impl LocalBackend {
@@ -160,6 +171,7 @@ impl LocalBackend {
             last_pump: Duration::ZERO,
             first_receive_of_frame: true,
             last_read_report: Duration::ZERO,
+            last_keepalive: Duration::ZERO,
         })
     }
 
@@ -209,12 +221,12 @@ impl LocalBackend {
                 let Some(remote) = connection.remote else {
                     return;
                 };
-                // Connected: from now on a silent peer is noticed within seconds.
-                self.host.peer_mut(peer).set_timeout(
-                    PEER_TIMEOUT.0,
-                    PEER_TIMEOUT.1,
-                    PEER_TIMEOUT.2,
-                );
+                // Connected: from now on the silence timeout watches the peer.
+                self.configure_connected(peer);
+                let now = self.now();
+                if let Some(session) = self.sessions.get_mut(&remote) {
+                    session.last_heard = now;
+                }
                 let hello = Frame::Hello {
                     version: PROTOCOL_VERSION,
                     from: self.local_id,
@@ -224,8 +236,7 @@ impl LocalBackend {
                 self.flush_outbox(remote);
             }
             _ => {
-                let peer_ref = self.host.peer_mut(peer);
-                peer_ref.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+                self.configure_connected(peer);
                 let since = self.now();
                 self.connections.insert(
                     peer,
@@ -238,6 +249,14 @@ impl LocalBackend {
                 );
             }
         }
+    }
+
+    /// ENet settings for a connected connection: its timeout only as a backstop ([`PEER_TIMEOUT`]), and no
+    /// throttling of unreliable packets, which would otherwise starve the keep-alives on a lossy link.
+    fn configure_connected(&mut self, peer: PeerID) {
+        let peer = self.host.peer_mut(peer);
+        peer.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
+        peer.set_throttle(THROTTLE.0, THROTTLE.1, THROTTLE.2);
     }
 
     fn on_disconnect(&mut self, peer: PeerID, data: u32) {
@@ -295,6 +314,12 @@ impl LocalBackend {
         let Some(connection) = self.connections.get(&peer).copied() else {
             return;
         };
+        if let Some(session) = connection
+            .remote
+            .and_then(|remote| self.sessions.get_mut(&remote))
+        {
+            session.last_heard = self.clock.as_ref()();
+        }
         match (frame, connection.remote) {
             (Frame::Hello { version, from, to }, None) if !connection.outgoing => {
                 self.on_hello(peer, version, from, to);
@@ -605,9 +630,71 @@ impl LocalBackend {
         self.sessions.remove(&remote);
     }
 
-    /// Timers: requests, connect timeouts, idle sessions, traffic rates.
+    /// Sends each connected connection a keep-alive every [`KEEPALIVE_INTERVAL`], so the peer hears from us
+    /// even when no data flows or a lost packet holds the reliable stream back.
+    fn send_keepalives(&mut self) {
+        let now = self.now();
+        if now.saturating_sub(self.last_keepalive) < KEEPALIVE_INTERVAL {
+            return;
+        }
+        self.last_keepalive = now;
+        let keepalives: Vec<(PeerID, u64)> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| connection.connected)
+            .filter_map(|(peer, connection)| {
+                let session = self.sessions.get(&connection.remote?)?;
+                Some((*peer, session.reliable_read_reported))
+            })
+            .collect();
+        for (peer, bytes) in keepalives {
+            let frame = Frame::Read { bytes }.encode();
+            self.send_raw(
+                peer,
+                UNRELIABLE_CHANNEL,
+                Packet::unreliable_unsequenced(frame),
+            );
+        }
+    }
+
+    /// Sessions whose peer has sent nothing for [`PEER_SILENCE_TIMEOUT`] although a connection to it is up.
+    fn silent_peers(&self, now: Duration) -> Vec<SteamId> {
+        self.sessions
+            .iter()
+            .filter(|(remote, session)| {
+                !session.phase.is_broken()
+                    && now.saturating_sub(session.last_heard) >= PEER_SILENCE_TIMEOUT
+                    && self.links.get(remote).is_some_and(|links| {
+                        [links.outgoing, links.incoming]
+                            .into_iter()
+                            .flatten()
+                            .any(|peer| self.connections.get(&peer).is_some_and(|c| c.connected))
+                    })
+            })
+            .map(|(remote, _)| *remote)
+            .collect()
+    }
+
+    /// Timers: requests, connect timeouts, silent peers, idle sessions, traffic rates.
     fn run_timers(&mut self) {
         let now = self.now();
+        self.send_keepalives();
+        for remote in self.silent_peers(now) {
+            let we_talked = self
+                .sessions
+                .get(&remote)
+                .is_some_and(|session| session.accepted_locally || session.sending_since.is_some());
+            if we_talked {
+                self.fail_session(
+                    remote,
+                    END_TIMEOUT,
+                    "Connection dropped: the peer stopped responding",
+                );
+            } else {
+                // A peer we never accepted went quiet: forget it, as Steam does.
+                self.drop_session(remote);
+            }
+        }
         let mut requests = Vec::new();
         let mut timed_out = Vec::new();
         let mut idle = Vec::new();

@@ -170,6 +170,8 @@ pub struct Session {
     /// When we first sent to the peer in this session, for the connect timeout.
     pub sending_since: Option<Duration>,
     pub last_activity: Duration,
+    /// When the peer last sent us anything (data, control frames, keep-alives), for the silence timeout.
+    pub last_heard: Duration,
     pub open_channels: BTreeSet<i32>,
     pub next_number: i64,
     pub end_reason: i32,
@@ -201,6 +203,7 @@ impl Session {
             last_request: None,
             sending_since: None,
             last_activity: now,
+            last_heard: now,
             open_channels: BTreeSet::new(),
             next_number: 1,
             end_reason: 0,
