@@ -292,7 +292,19 @@ impl LocalBackend {
             self.sessions.remove(&remote);
             return;
         }
-        let debug = if connection.outgoing && !connection.connected {
+        let connecting = connection.outgoing && !connection.connected;
+        let now = (self.clock)();
+        let within_connect_timeout = session
+            .sending_since
+            .is_some_and(|since| now.saturating_sub(since) < self.config.connect_timeout);
+        // ENet ends a connection still connecting on its own only at the connect timeout. Earlier, it is a stale
+        // DISCONNECT of a closed connection whose slot this one reuses (rusty_enet skips the session check
+        // while connecting): connect again; the session's own timer still reports a peer that cannot be reached.
+        if connecting && within_connect_timeout && self.ensure_outgoing(remote).is_ok() {
+            log::debug!("reconnecting to {remote}: the connection ended while connecting");
+            return;
+        }
+        let debug = if connecting {
             "Timed out attempting to connect"
         } else {
             "Connection dropped: the peer stopped responding"
