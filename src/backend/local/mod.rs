@@ -326,12 +326,8 @@ impl LocalBackend {
         let Some(connection) = self.connections.get(&peer).copied() else {
             return;
         };
-        if let Some(session) = connection
-            .remote
-            .and_then(|remote| self.sessions.get_mut(&remote))
-        {
-            session.last_heard = self.clock.as_ref()();
-        }
+        // Each frame that reaches a session counts as hearing from the peer (`last_heard`), where the frame's own
+        // session look-up happens: no extra look-up or clock read per data packet.
         match (frame, connection.remote) {
             (Frame::Hello { version, from, to }, None) if !connection.outgoing => {
                 self.on_hello(peer, version, from, to);
@@ -368,10 +364,13 @@ impl LocalBackend {
                 if let Some(session) = self.sessions.get_mut(&remote) {
                     session.accepted_by_peer();
                     session.last_activity = (self.clock)();
+                    session.last_heard = session.last_activity;
                 }
             }
             (Frame::Read { bytes }, Some(remote)) => {
                 if let Some(session) = self.sessions.get_mut(&remote) {
+                    // Also the keep-alive.
+                    session.last_heard = (self.clock)();
                     // Never backwards, never beyond what we sent: a confused peer cannot open the window wide.
                     let bytes = bytes.min(session.reliable_sent);
                     session.reliable_read_by_peer = session.reliable_read_by_peer.max(bytes);
@@ -433,6 +432,7 @@ impl LocalBackend {
             .entry(from)
             .or_insert_with(|| Session::new(from, now));
         session.last_activity = now;
+        session.last_heard = now;
         if session.accepted_locally {
             // We talk to them already: tell the new connection so their side is accepted too.
             self.send_control(peer, &Frame::Accept);
@@ -457,6 +457,7 @@ impl LocalBackend {
             return;
         }
         session.last_activity = now;
+        session.last_heard = now;
         session.traffic.received(payload_len);
         if flags & send_flags::RELIABLE != 0 && !session.received_reliable(payload_len) {
             // Steam-like peers never do this: they stop at their send window.
