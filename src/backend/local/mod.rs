@@ -40,8 +40,8 @@ const PEER_TIMEOUT: (u32, u32, u32) = (32, 60_000, 60_000);
 /// A session whose peer sent nothing at all for this long fails ("the peer stopped responding"), as Steam's
 /// TimeoutConnected. Peers send a keep-alive on every connection each [`KEEPALIVE_INTERVAL`].
 const PEER_SILENCE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often each connection carries a keep-alive: an unreliable READ frame repeating what was last
-/// reported, which the peer takes as a sign of life and otherwise ignores.
+/// How often each connection carries a keep-alive: an unreliable frame the peer takes as a sign of life (a
+/// repeated HELLO or ACCEPT while the handshake is not done, else a READ repeating the last report).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_millis(500);
 /// ENet's packet throttle (interval in ms, acceleration, deceleration): ENet's defaults but never slowing down,
 /// so unreliable packets (and keep-alives) are not dropped before they are even sent.
@@ -644,29 +644,41 @@ impl LocalBackend {
     }
 
     /// Sends each connected connection a keep-alive every [`KEEPALIVE_INTERVAL`], so the peer hears from us
-    /// even when no data flows or a lost packet holds the reliable stream back.
+    /// even when no data flows or a lost packet holds the reliable stream back. Until the handshake is done the
+    /// keep-alive repeats it: our HELLO on our connection until the peer accepts, our ACCEPT on theirs once we
+    /// have accepted. Their reliable copies can sit behind ENet's retransmission backoff for many seconds on a
+    /// lossy link, long enough for the connect timeout to fail a session both sides want.
     fn send_keepalives(&mut self) {
         let now = self.now();
         if now.saturating_sub(self.last_keepalive) < KEEPALIVE_INTERVAL {
             return;
         }
         self.last_keepalive = now;
-        let keepalives: Vec<(PeerID, u64)> = self
+        let keepalives: Vec<(PeerID, Vec<u8>)> = self
             .connections
             .iter()
             .filter(|(_, connection)| connection.connected)
             .filter_map(|(peer, connection)| {
-                let session = self.sessions.get(&connection.remote?)?;
-                Some((*peer, session.reliable_read_reported))
+                let remote = connection.remote?;
+                let session = self.sessions.get(&remote)?;
+                let frame = if connection.outgoing && !session.accepted_remotely {
+                    Frame::Hello {
+                        version: PROTOCOL_VERSION,
+                        from: self.local_id,
+                        to: remote,
+                    }
+                } else if !connection.outgoing && session.accepted_locally {
+                    Frame::Accept
+                } else {
+                    Frame::Read {
+                        bytes: session.reliable_read_reported,
+                    }
+                };
+                Some((*peer, frame.encode()))
             })
             .collect();
-        for (peer, bytes) in keepalives {
-            let frame = Frame::Read { bytes }.encode();
-            self.send_raw(
-                peer,
-                UNRELIABLE_CHANNEL,
-                Packet::unreliable_unsequenced(frame),
-            );
+        for (peer, frame) in keepalives {
+            self.send_raw(peer, UNRELIABLE_CHANNEL, Packet::unreliable_unsequenced(frame));
         }
     }
 
