@@ -678,7 +678,11 @@ impl LocalBackend {
             })
             .collect();
         for (peer, frame) in keepalives {
-            self.send_raw(peer, UNRELIABLE_CHANNEL, Packet::unreliable_unsequenced(frame));
+            self.send_raw(
+                peer,
+                UNRELIABLE_CHANNEL,
+                Packet::unreliable_unsequenced(frame),
+            );
         }
     }
 
