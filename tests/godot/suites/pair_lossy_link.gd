@@ -28,6 +28,9 @@ func _initialize() -> void:
 
 
 func run_sender() -> void:
+	# Send once b's instance is up (it announces itself): a session to a peer that is not running yet fails
+	# after the connect timeout, as on Steam, and b may start seconds later on a busy machine.
+	await p.wait_for(func() -> bool: return p.steam.getVisiblePeers().has(p.peer_id), "b's instance is up", 90.0)
 	p.send_text("hello")
 	t.eq(await p.wait_for_text(0, "ready", 90.0), "ready", "a: connected over the bad link")
 	for i in COUNT:
