@@ -181,6 +181,47 @@ fn first_message_posts_a_session_request_and_is_held_until_accepted() {
     p.wait_for("the sender sees the accept", Pair::sees_connected);
 }
 
+/// Steam posts the request for each new incoming connection, before any message: on a lossy link the first
+/// messages can sit behind retransmissions for seconds while the sender's connect timeout runs.
+#[test]
+fn a_connection_request_alone_posts_a_session_request() {
+    use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
+    let mut p = pair();
+    let time = Arc::clone(&p.time);
+    let mut peer_host = rusty_enet::Host::new(
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        rusty_enet::HostSettings {
+            peer_limit: 1,
+            channel_limit: 2,
+            time: Box::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
+            ..rusty_enet::HostSettings::default()
+        },
+    )
+    .unwrap();
+    peer_host.connect(p.b.local_address(), 2, 0).unwrap();
+    let from = SteamId(76_561_198_100_000_001);
+    p.wait_for("a session request", |p| {
+        while let Ok(Some(event)) = peer_host.service() {
+            if let rusty_enet::Event::Connect { peer, .. } = event {
+                let hello = Frame::Hello {
+                    version: PROTOCOL_VERSION,
+                    from,
+                    to: p.b_id,
+                }
+                .encode();
+                let _ = peer.send(0, &rusty_enet::Packet::reliable(hello));
+            }
+        }
+        peer_host.flush();
+        requests(&p.b_events) > 0
+    });
+    assert_eq!(
+        p.b_events,
+        vec![BackendEvent::SessionRequest { remote: from }]
+    );
+    assert!(p.b.accept_session_with_user(from));
+}
+
 #[test]
 fn accepting_an_unknown_user_returns_false() {
     let mut p = pair();

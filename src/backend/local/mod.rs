@@ -433,6 +433,7 @@ impl LocalBackend {
             .or_insert_with(|| Session::new(from, now));
         session.last_activity = now;
         session.last_heard = now;
+        session.peer_connected();
         if session.accepted_locally {
             // We talk to them already: tell the new connection so their side is accepted too.
             self.send_control(peer, &Frame::Accept);

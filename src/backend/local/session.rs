@@ -164,7 +164,7 @@ pub struct Session {
     /// Messages waiting for our outgoing connection.
     pub outbox: VecDeque<Outbound>,
     pub outbox_bytes: usize,
-    /// A request is owed to GDScript (new held data since the last one).
+    /// A request is owed to GDScript: the peer opened a connection to us, or sent new data since the last one.
     pub request_due: bool,
     pub last_request: Option<Duration>,
     /// When we first sent to the peer in this session, for the connect timeout.
@@ -235,6 +235,15 @@ impl Session {
         true
     }
 
+    /// The peer opened a connection to us (its HELLO): a request is owed at once, as Steam posts one for each
+    /// new incoming connection, before any message has arrived. Its first messages may still be on the way
+    /// (on a lossy link, behind retransmissions for seconds), and the peer's connect timeout runs meanwhile.
+    pub fn peer_connected(&mut self) {
+        if !self.accepted_locally && !self.phase.is_broken() {
+            self.request_due = true;
+        }
+    }
+
     /// Accepts the session; returns the held messages, now deliverable, oldest first.
     pub fn accept(&mut self) -> VecDeque<Inbound> {
         self.accepted_locally = true;
@@ -272,7 +281,7 @@ impl Session {
         let repeat_due = self
             .last_request
             .is_none_or(|last| now.saturating_sub(last) >= REQUEST_REPEAT);
-        if self.accepted_locally || !self.request_due || self.held.is_empty() || !repeat_due {
+        if self.accepted_locally || !self.request_due || !repeat_due {
             return false;
         }
         self.request_due = false;
@@ -414,7 +423,10 @@ mod tests {
     #[test]
     fn request_is_posted_once_then_repeated_only_after_new_data_and_a_second() {
         let mut session = Session::new(PEER, secs(0));
-        assert!(!session.take_request(secs(0)), "no request before any data");
+        assert!(
+            !session.take_request(secs(0)),
+            "no request before the peer reaches out"
+        );
         session.hold(message(0, b"a"));
         assert!(session.take_request(secs(0)));
         assert!(
@@ -428,6 +440,20 @@ mod tests {
         );
         assert!(session.take_request(secs(1)));
         assert!(!session.take_request(secs(5)), "no new data, no repeat");
+    }
+
+    #[test]
+    fn a_peer_connecting_is_a_request_before_any_data_arrives() {
+        let mut session = Session::new(PEER, secs(0));
+        session.peer_connected();
+        assert!(session.take_request(secs(0)));
+        assert!(session.held.is_empty());
+        session.accept();
+        session.peer_connected();
+        assert!(
+            !session.take_request(secs(2)),
+            "an accepted session is asked no more"
+        );
     }
 
     #[test]
