@@ -23,6 +23,31 @@ impl SteamId {
     pub fn is_valid(self) -> bool {
         self.0 != 0
     }
+
+    /// The account number, the low 32 bits.
+    pub fn account_id(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// `EAccountType`, bits 52 to 55.
+    pub fn account_type(self) -> u8 {
+        ((self.0 >> 52) & 0xf) as u8
+    }
+
+    /// Whether Steam can open a Networking Messages session with this ID: a non-zero account number of an
+    /// individual (or console) user or of a game server, as Steam's `IsValidSteamIDForIdentity` decides;
+    /// `SendMessageToUser` returns `k_EResultInvalidSteamID` for any other.
+    pub fn is_session_peer(self) -> bool {
+        const INDIVIDUAL: u8 = 1;
+        const GAME_SERVER: u8 = 3;
+        const ANON_GAME_SERVER: u8 = 4;
+        const CONSOLE_USER: u8 = 9;
+        self.account_id() != 0
+            && matches!(
+                self.account_type(),
+                INDIVIDUAL | GAME_SERVER | ANON_GAME_SERVER | CONSOLE_USER
+            )
+    }
 }
 
 impl fmt::Display for SteamId {
@@ -42,6 +67,7 @@ impl SteamResult {
     pub const NO_CONNECTION: Self = Self(3);
     pub const INVALID_PARAM: Self = Self(8);
     pub const INVALID_STATE: Self = Self(11);
+    pub const INVALID_STEAM_ID: Self = Self(19);
     pub const LIMIT_EXCEEDED: Self = Self(25);
     pub const CONNECT_FAILED: Self = Self(35);
     pub const IGNORED: Self = Self(41);
@@ -99,3 +125,32 @@ impl fmt::Display for InitError {
 }
 
 impl std::error::Error for InitError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn individual_and_game_server_ids_can_be_session_peers() {
+        assert!(SteamId(SteamId::INDIVIDUAL_PUBLIC_BASE + 1).is_session_peer());
+        // A persistent game server (type 3) and an anonymous one (type 4), public universe.
+        assert!(SteamId(0x0180_0000_0000_0001 | (3 << 52)).is_session_peer());
+        assert!(SteamId(0x0100_0000_0000_0001 | (4 << 52)).is_session_peer());
+    }
+
+    #[test]
+    fn ids_steam_cannot_open_a_session_with_are_not_session_peers() {
+        let individual = SteamId::INDIVIDUAL_PUBLIC_BASE + 5;
+        for (id, why) in [
+            (0, "nil"),
+            (1, "no account type"),
+            (SteamId::INDIVIDUAL_PUBLIC_BASE, "account number 0"),
+            (individual & !(0xf << 52), "account type invalid"),
+            ((individual & !(0xf << 52)) | (7 << 52), "a clan"),
+            ((individual & !(0xf << 52)) | (8 << 52), "a chat"),
+            (u64::MAX, "all bits set"),
+        ] {
+            assert!(!SteamId(id).is_session_peer(), "{why}: {id}");
+        }
+    }
+}

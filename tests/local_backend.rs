@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use godot_steam_messages::backend::config::LocalConfig;
 use godot_steam_messages::backend::local::LocalBackend;
 use godot_steam_messages::backend::local::transport::Clock;
+use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
 use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
 use godot_steam_messages::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
 
@@ -181,38 +182,85 @@ fn first_message_posts_a_session_request_and_is_held_until_accepted() {
     p.wait_for("the sender sees the accept", Pair::sees_connected);
 }
 
+/// A hand-made peer: one ENet connection to b on the pair's clock, over which a test sends frames of its
+/// choosing under a Steam ID of its choosing (as a hostile or buggy peer could).
+struct RawPeer {
+    host: rusty_enet::Host<UdpSocket>,
+    peer: rusty_enet::PeerID,
+    connected: bool,
+}
+
+impl RawPeer {
+    fn connect(p: &Pair) -> Self {
+        let time = Arc::clone(&p.time);
+        let mut host = rusty_enet::Host::new(
+            UdpSocket::bind("127.0.0.1:0").unwrap(),
+            rusty_enet::HostSettings {
+                peer_limit: 1,
+                channel_limit: 2,
+                time: Box::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
+                ..rusty_enet::HostSettings::default()
+            },
+        )
+        .unwrap();
+        let peer = host.connect(p.b.local_address(), 2, 0).unwrap().id();
+        Self {
+            host,
+            peer,
+            connected: false,
+        }
+    }
+
+    /// Moves its packets; true once connected.
+    fn pump(&mut self) -> bool {
+        while let Ok(Some(event)) = self.host.service() {
+            if let rusty_enet::Event::Connect { .. } = event {
+                self.connected = true;
+            }
+        }
+        self.host.flush();
+        self.connected
+    }
+
+    fn send(&mut self, enet_channel: u8, frame: &Frame<'_>) {
+        let packet = if enet_channel == 0 {
+            rusty_enet::Packet::reliable(frame.encode())
+        } else {
+            rusty_enet::Packet::unreliable(frame.encode())
+        };
+        self.host
+            .peer_mut(self.peer)
+            .send(enet_channel, &packet)
+            .unwrap();
+        self.host.flush();
+    }
+
+    /// Connects and says HELLO as `from`, as a real peer's first packet.
+    fn hello(p: &mut Pair, from: SteamId) -> Self {
+        let mut raw = Self::connect(p);
+        p.wait_for("the raw peer connects", |_| raw.pump());
+        let to = p.b_id;
+        raw.send(
+            0,
+            &Frame::Hello {
+                version: PROTOCOL_VERSION,
+                from,
+                to,
+            },
+        );
+        raw
+    }
+}
+
 /// Steam posts the request for each new incoming connection, before any message: on a lossy link the first
 /// messages can sit behind retransmissions for seconds while the sender's connect timeout runs.
 #[test]
 fn a_connection_request_alone_posts_a_session_request() {
-    use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
     let mut p = pair();
-    let time = Arc::clone(&p.time);
-    let mut peer_host = rusty_enet::Host::new(
-        UdpSocket::bind("127.0.0.1:0").unwrap(),
-        rusty_enet::HostSettings {
-            peer_limit: 1,
-            channel_limit: 2,
-            time: Box::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
-            ..rusty_enet::HostSettings::default()
-        },
-    )
-    .unwrap();
-    peer_host.connect(p.b.local_address(), 2, 0).unwrap();
     let from = SteamId(76_561_198_100_000_001);
+    let mut raw = RawPeer::hello(&mut p, from);
     p.wait_for("a session request", |p| {
-        while let Ok(Some(event)) = peer_host.service() {
-            if let rusty_enet::Event::Connect { peer, .. } = event {
-                let hello = Frame::Hello {
-                    version: PROTOCOL_VERSION,
-                    from,
-                    to: p.b_id,
-                }
-                .encode();
-                let _ = peer.send(0, &rusty_enet::Packet::reliable(hello));
-            }
-        }
-        peer_host.flush();
+        raw.pump();
         requests(&p.b_events) > 0
     });
     assert_eq!(
@@ -220,6 +268,67 @@ fn a_connection_request_alone_posts_a_session_request() {
         vec![BackendEvent::SessionRequest { remote: from }]
     );
     assert!(p.b.accept_session_with_user(from));
+}
+
+/// Steam documents that a received message's flags carry only the reliable bit, as the message travelled.
+#[test]
+fn received_flags_say_only_how_the_message_travelled() {
+    let mut p = pair();
+    let from = SteamId(76_561_198_100_000_002);
+    let mut raw = RawPeer::hello(&mut p, from);
+    let data = |flags| Frame::Data {
+        channel: 0,
+        flags,
+        number: 1,
+        payload: b"x",
+    };
+    raw.send(1, &data(-1));
+    raw.send(0, &data(0));
+    p.wait_for("a session request", |p| {
+        raw.pump();
+        requests(&p.b_events) > 0
+    });
+    p.b.accept_session_with_user(from);
+    let mut flags = Vec::new();
+    p.wait_for("both messages", |p| {
+        raw.pump();
+        p.b.receive_messages_on_channel(0, 10, &mut |message| flags.push(message.flags));
+        flags.len() == 2
+    });
+    flags.sort();
+    assert_eq!(flags, vec![send_flags::UNRELIABLE, RELIABLE]);
+}
+
+/// Steam never delivers a message over MAX_STEAM_PACKET_SIZE: one from a peer breaks the protocol, fails its
+/// session, and reaches no GDScript.
+#[test]
+fn a_message_over_max_steam_packet_size_from_a_peer_fails_its_session() {
+    use godot_steam_messages::steam_types::MAX_STEAM_PACKET_SIZE;
+    let mut p = pair();
+    let from = SteamId(76_561_198_100_000_003);
+    let mut raw = RawPeer::hello(&mut p, from);
+    p.wait_for("a session request", |p| {
+        raw.pump();
+        requests(&p.b_events) > 0
+    });
+    p.b.accept_session_with_user(from);
+    let huge = vec![7u8; MAX_STEAM_PACKET_SIZE + 1];
+    raw.send(
+        0,
+        &Frame::Data {
+            channel: 0,
+            flags: RELIABLE,
+            number: 1,
+            payload: &huge,
+        },
+    );
+    p.run_until("the session fails", |p| {
+        raw.pump();
+        p.b_events
+            .iter()
+            .any(|event| matches!(event, BackendEvent::SessionFailed { reason: 5001, .. }))
+    });
+    assert!(receive(&mut p.b, 0).is_empty(), "nothing is delivered");
 }
 
 #[test]
@@ -338,6 +447,29 @@ fn closed_session_is_closed_by_peer_on_the_other_side_until_autorestart() {
     p.b.accept_session_with_user(p.a_id);
     // Unread messages of the closed session were discarded with it.
     assert_eq!(receive(&mut p.b, 0), vec![b"again".to_vec()]);
+}
+
+/// Steam's CloseChannelWithUser returns false and changes nothing for a channel with no traffic, even on a
+/// session that has no open channel yet (a pending request).
+#[test]
+fn closing_a_channel_never_opened_returns_false_and_changes_nothing() {
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"one", RELIABLE, 1);
+    p.wait_for("request", |p| requests(&p.b_events) > 0);
+    assert!(
+        !p.b.close_channel_with_user(p.a_id, 1),
+        "the pending request has no open channel"
+    );
+    assert!(
+        p.b.accept_session_with_user(p.a_id),
+        "the request is still there"
+    );
+    assert!(!p.b.close_channel_with_user(p.a_id, 7));
+    assert_eq!(receive(&mut p.b, 1), vec![b"one".to_vec()]);
+    assert_eq!(
+        p.b.session_connection_info(p.a_id).state,
+        ConnectionState::CONNECTED
+    );
 }
 
 #[test]
@@ -520,7 +652,6 @@ fn instances_of_another_app_id_are_not_listed() {
 /// stay up, and the most sessions b held meanwhile.
 fn forge_requests(p: &mut Pair, first: u64, count: u64) -> (rusty_enet::Host<UdpSocket>, usize) {
     let (target, to) = (p.b.local_address(), p.b_id);
-    use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
     let time = Arc::clone(&p.time);
     let mut attacker = rusty_enet::Host::new(
         UdpSocket::bind("127.0.0.1:0").unwrap(),

@@ -278,8 +278,9 @@ impl SteamNetworkingMessages {
 
     /// Sends [param data] to the user on [param channel], opening a session if needed (and accepting theirs).
     /// [param flags] is a sum of [code]NETWORKING_SEND_*[/code]. Returns a [code]RESULT_*[/code] code:
-    /// [code]RESULT_OK[/code] (1) when queued, [code]RESULT_INVALID_PARAM[/code] (8) for an empty or
-    /// oversized payload (over [code]MAX_STEAM_PACKET_SIZE[/code]), [code]RESULT_NO_CONNECTION[/code] (3)
+    /// [code]RESULT_OK[/code] (1) when queued, [code]RESULT_INVALID_PARAM[/code] (8) for an oversized
+    /// payload (over [code]MAX_STEAM_PACKET_SIZE[/code]) or a bad argument, [code]RESULT_INVALID_STEAMID[/code]
+    /// (19) for an ID that is not a user's or game server's, [code]RESULT_NO_CONNECTION[/code] (3)
     /// when the session is broken, [code]RESULT_LIMIT_EXCEEDED[/code] (25) when the send queue is full.
     #[func(rename = sendMessageToUser)]
     fn send_message_to_user(
@@ -311,13 +312,20 @@ impl SteamNetworkingMessages {
             );
             return invalid;
         }
-        self.with_peer(NAME, &remote_steam_id, invalid, |backend, remote| {
-            i64::from(
+        let Some(backend) = self.backend.as_deref_mut() else {
+            return failed;
+        };
+        match convert::peer_from_variant(&self.engine_calls, &remote_steam_id, &self.identities) {
+            Ok(remote) => i64::from(
                 backend
                     .send_message_to_user(remote, payload, flags, channel)
                     .0,
-            )
-        })
+            ),
+            Err(error) => {
+                report_peer_error(NAME, &error);
+                i64::from(error.send_result().0)
+            }
+        }
     }
 
     // ---- Identity references (GodotSteam's older, string-addressed API) ----

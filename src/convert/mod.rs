@@ -13,13 +13,14 @@ use godot::builtin::{
 use crate::backend::SessionInfo;
 use crate::backend::config::{BackendKind, LocalConfig};
 use crate::identity::{IdentityError, IdentityRegistry};
-use crate::steam_types::SteamId;
+use crate::steam_types::{SteamId, SteamResult};
 
 /// Why a GDScript value could not be used as a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerError {
-    /// Steam ID 0 (`k_steamIDNil`): no user.
-    NilSteamId,
+    /// An ID Steam opens no session with (0, no account number, not a user or game server): Steam's
+    /// `SendMessageToUser` returns `k_EResultInvalidSteamID` for it.
+    InvalidSteamId(SteamId),
     /// A string that names no usable identity.
     Identity(IdentityError),
     /// Neither an `int` nor a `String`.
@@ -29,12 +30,27 @@ pub enum PeerError {
 impl std::fmt::Display for PeerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::NilSteamId => write!(f, "remote_steam_id is 0, which is no Steam user"),
+            Self::InvalidSteamId(steam_id) => write!(
+                f,
+                "remote_steam_id {} is not the Steam ID of a user or game server (RESULT_INVALID_STEAMID)",
+                steam_id.to_gdscript()
+            ),
             Self::Identity(error) => error.fmt(f),
             Self::WrongType(found) => write!(
                 f,
                 "remote_steam_id must be an int Steam ID or a String identity reference, not {found:?}"
             ),
+        }
+    }
+}
+
+impl PeerError {
+    /// What `sendMessageToUser` returns for this peer: Steam's own code for an unusable Steam ID, else
+    /// `RESULT_INVALID_PARAM` for an argument Steam's typed API would not even take.
+    pub fn send_result(&self) -> SteamResult {
+        match self {
+            Self::InvalidSteamId(_) => SteamResult::INVALID_STEAM_ID,
+            Self::Identity(_) | Self::WrongType(_) => SteamResult::INVALID_PARAM,
         }
     }
 }
@@ -61,10 +77,10 @@ pub fn peer_from_variant(
 }
 
 fn valid(steam_id: SteamId) -> Result<SteamId, PeerError> {
-    if steam_id.is_valid() {
+    if steam_id.is_session_peer() {
         Ok(steam_id)
     } else {
-        Err(PeerError::NilSteamId)
+        Err(PeerError::InvalidSteamId(steam_id))
     }
 }
 

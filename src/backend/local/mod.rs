@@ -22,7 +22,9 @@ use super::config::{LocalConfig, MAX_LOCAL_ID};
 use super::{
     BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
 };
-use crate::steam_types::{InitError, InitStatus, SteamId, SteamResult, send_flags};
+use crate::steam_types::{
+    InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, send_flags,
+};
 use session::{END_NO_ROUTE, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
 use transport::{Clock, ImpairedSocket, Impairment};
 use wire::{Frame, PROTOCOL_VERSION};
@@ -341,20 +343,29 @@ impl LocalBackend {
             (
                 Frame::Data {
                     channel: message_channel,
-                    flags,
+                    flags: _,
                     number,
                     payload,
                 },
                 Some(remote),
             ) if !connection.outgoing => {
-                let reliable_frame = channel == RELIABLE_CHANNEL;
-                // The flags say how it was sent; trust the ENet channel it actually came on.
-                let flags = if reliable_frame {
-                    flags | send_flags::RELIABLE
+                // As on Steam, a received message's flags say only whether it travelled reliably: the ENet channel
+                // it came on, whatever bits the sender wrote.
+                let flags = if channel == RELIABLE_CHANNEL {
+                    send_flags::RELIABLE
                 } else {
-                    flags & !send_flags::RELIABLE
+                    send_flags::UNRELIABLE
                 };
                 let payload_len = payload.len();
+                if payload_len > MAX_STEAM_PACKET_SIZE {
+                    // Steam-like peers never send one: GDScript must not get what Steam would never deliver.
+                    self.fail_session(
+                        remote,
+                        END_PROTOCOL,
+                        "The peer sent a message over MAX_STEAM_PACKET_SIZE",
+                    );
+                    return;
+                }
                 self.on_data(remote, message_channel, flags, number, payload_len, packet);
             }
             (Frame::Data { .. }, Some(_)) => {
@@ -386,7 +397,7 @@ impl LocalBackend {
     }
 
     fn on_hello(&mut self, peer: PeerID, version: u8, from: SteamId, to: SteamId) {
-        if version != PROTOCOL_VERSION || to != self.local_id || !from.is_valid() {
+        if version != PROTOCOL_VERSION || to != self.local_id || !from.is_session_peer() {
             log::debug!(
                 "refused HELLO (version {version}, from {from}, to {to}) on connection {}",
                 peer.0
@@ -1064,7 +1075,10 @@ impl MessagesBackend for LocalBackend {
         let Some(session) = self.sessions.get_mut(&remote) else {
             return false;
         };
-        session.open_channels.remove(&channel);
+        // As Steam: a channel never opened (no message sent or received on it) changes nothing.
+        if !session.open_channels.remove(&channel) {
+            return false;
+        }
         let last_channel = session.open_channels.is_empty();
         // Unread messages from this user on this channel go with it.
         self.discard_unread(remote, channel);

@@ -18,6 +18,7 @@ func _init() -> void:
 	negative_and_huge_channels_are_refused()
 	max_messages_out_of_range_is_handled()
 	steam_id_zero_is_refused()
+	ids_steam_cannot_use_return_invalid_steamid_at_once()
 	wrong_variant_types_for_a_steam_id_are_refused()
 	unknown_identity_references_are_refused()
 	oversized_payload_is_invalid_param()
@@ -40,9 +41,29 @@ func max_messages_out_of_range_is_handled() -> void:
 
 
 func steam_id_zero_is_refused() -> void:
-	t.eq(steam.sendMessageToUser(0, PackedByteArray([1]), 8, 0), 8, "send to Steam ID 0 returns RESULT_INVALID_PARAM")
+	t.eq(steam.sendMessageToUser(0, PackedByteArray([1]), 8, 0), 19, "send to Steam ID 0 returns RESULT_INVALID_STEAMID, as Steam does")
 	t.eq(steam.acceptSessionWithUser(0), false, "accept Steam ID 0 returns false")
 	t.eq(steam.getSessionConnectionInfo(0, true, true), {}, "session info for Steam ID 0 is {}")
+
+
+## Steam's SendMessageToUser returns k_EResultInvalidSteamID at once for an ID that has no account number or
+## is not a user's or game server's; nothing is queued and no session appears.
+func ids_steam_cannot_use_return_invalid_steamid_at_once() -> void:
+	var individual := 76561197960265728 + 41
+	var cases := {
+		"1": 1,
+		"account number 0": 76561197960265728,
+		"account type invalid": individual & ~(0xf << 52),
+		"a clan (type 7)": (individual & ~(0xf << 52)) | (7 << 52),
+		"-1 (all bits set)": -1,
+		"steamid:1 as an identity string": "steamid:1",
+	}
+	for what in cases:
+		t.eq(steam.sendMessageToUser(cases[what], PackedByteArray([1]), 8, 0), steam.RESULT_INVALID_STEAMID, "send to %s returns RESULT_INVALID_STEAMID" % what)
+		t.eq(steam.getSessionConnectionInfo(cases[what], false, false), {}, "no session with %s" % what)
+	var game_server := (individual & ~(0xf << 52)) | (3 << 52)
+	t.eq(steam.sendMessageToUser(game_server, PackedByteArray([1]), 8, 0), steam.RESULT_OK, "a game server's Steam ID is a valid peer, as on Steam")
+	steam.closeSessionWithUser(game_server)
 
 
 func wrong_variant_types_for_a_steam_id_are_refused() -> void:

@@ -84,7 +84,7 @@ func documented(method: String, result: Variant) -> bool:
 		"receiveMessagesOnChannel":
 			return result is Array and result.is_empty()
 		"sendMessageToUser":
-			return result is int and result in [1, 3, 8, 25]
+			return result is int and result in [1, 3, 8, 19, 25]
 		"getIdentitySteamID64", "getSteamID":
 			return result is int
 		_:
