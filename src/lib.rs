@@ -57,6 +57,8 @@ unsafe impl ExtensionLibrary for GodotSteamMessages {
     }
 
     fn on_stage_deinit(stage: InitStage) {
+        // Whatever frees the singleton from here on is the unload itself, not a script.
+        api::teardown::start();
         // The editor loads extensions found by a first scan late (after main-loop start-up), so the singleton
         // may be missing here: look before touching it.
         if stage == InitStage::MainLoop && Engine::singleton().has_singleton(SINGLETON_NAME) {

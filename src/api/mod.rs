@@ -3,8 +3,10 @@
 
 pub mod constants;
 pub mod settings;
+pub mod teardown;
 mod uninitialised_calls;
 
+use godot::classes::notify::ObjectNotification;
 use godot::classes::{Engine, Object};
 use godot::global::{godot_error, godot_print};
 use godot::prelude::*;
@@ -58,6 +60,17 @@ impl IObject for SteamNetworkingMessages {
             message_dictionaries: MessageDictionaries::default(),
             events: Vec::new(),
             uninitialised_calls: UninitialisedCalls::default(),
+        }
+    }
+
+    /// `Steam.free()` from a script would leave the engine, the `Steam` name and the per-frame callbacks
+    /// pointing at a freed object: refused with an error; the unload itself frees it.
+    fn on_notification(&mut self, what: ObjectNotification) {
+        if what == ObjectNotification::PREDELETE && !teardown::started() {
+            godot_error!(
+                "[STEAM] SteamNetworkingMessages is an engine singleton and cannot be freed; call steamShutdown() to stop it"
+            );
+            self.base_mut().cancel_free();
         }
     }
 }

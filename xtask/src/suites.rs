@@ -40,6 +40,8 @@ pub const FATAL_LOG_MARKERS: &[&str] = &[
     "Parse Error",
     "Failed to load script",
     "handle_crash",
+    // A Rust panic in the extension, which gdext turns into an error and a default return value.
+    "panicked",
 ];
 
 /// Totals over every suite.
