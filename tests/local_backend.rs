@@ -961,3 +961,75 @@ fn sessions_past_the_configured_limit_fail_with_a_reason_naming_the_limit() {
         other => panic!("expected one session failure, got {other:?}"),
     }
 }
+
+thread_local! {
+    /// The warnings logged on this thread: each test runs its backends on its own thread.
+    static WARNINGS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Keeps the warnings the backends log, per thread, for the tests to count.
+struct ThreadWarnings;
+
+impl log::Log for ThreadWarnings {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            WARNINGS.with(|lines| lines.borrow_mut().push(record.args().to_string()));
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn capture_warnings() {
+    static LOGGER: ThreadWarnings = ThreadWarnings;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&LOGGER).unwrap();
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+}
+
+fn warnings_containing(text: &str) -> Vec<String> {
+    WARNINGS.with(|lines| {
+        lines
+            .borrow()
+            .iter()
+            .filter(|line| line.contains(text))
+            .cloned()
+            .collect()
+    })
+}
+
+/// A peer that floods an unaccepted session past what b holds makes one full warning, then one line per
+/// interval with the count of the rest (it once made a line per dropped message: 176 MB of log in 25 s).
+#[test]
+fn a_flood_of_dropped_messages_logs_one_warning_then_a_count() {
+    capture_warnings();
+    let mut p = pair();
+    p.a.send_message_to_user(p.b_id, b"first", RELIABLE, 0);
+    p.wait_for("a session request", |p| requests(&p.b_events) > 0);
+    // Twice what b holds for a session nobody accepted.
+    for _ in 0..8 * 1024 {
+        let sent =
+            p.a.send_message_to_user(p.b_id, &[1; 1024], send_flags::UNRELIABLE, 0);
+        assert_eq!(sent, SteamResult::OK);
+        p.poll();
+    }
+    p.wait_for("a dropped message", |_| {
+        !warnings_containing("dropped a message").is_empty()
+    });
+    p.run_until("a count of the rest", |_| {
+        !warnings_containing("more messages dropped").is_empty()
+    });
+    assert_eq!(warnings_containing("dropped a message").len(), 1);
+    let summary = warnings_containing("more messages dropped");
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert!(
+        summary[0].contains("too much held before the session was accepted"),
+        "{summary:?}"
+    );
+}

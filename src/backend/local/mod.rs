@@ -9,6 +9,7 @@
 
 pub mod session;
 pub mod transport;
+pub mod warnings;
 pub mod wire;
 
 use std::collections::VecDeque;
@@ -27,6 +28,7 @@ use crate::steam_types::{
 };
 use session::{END_NO_ROUTE, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
 use transport::{Clock, ImpairedSocket, Impairment};
+use warnings::{RepeatedWarnings, WarningKind};
 use wire::{Frame, PROTOCOL_VERSION};
 
 /// ENet channel for everything reliable (HELLO first, so it precedes data), and for unreliable data.
@@ -113,6 +115,7 @@ pub struct LocalBackend {
     first_receive_of_frame: bool,
     last_read_report: Duration,
     last_keepalive: Duration,
+    warnings: RepeatedWarnings,
 }
 
 impl LocalBackend {
@@ -174,6 +177,7 @@ impl LocalBackend {
             first_receive_of_frame: true,
             last_read_report: Duration::ZERO,
             last_keepalive: Duration::ZERO,
+            warnings: RepeatedWarnings::default(),
         })
     }
 
@@ -199,7 +203,9 @@ impl LocalBackend {
                 Ok(Some(event)) => event.no_ref(),
                 Ok(None) => break,
                 Err(error) => {
-                    log::warn!("local backend socket error: {error}");
+                    self.warn(WarningKind::SocketError, || {
+                        format!("local backend socket error: {error}")
+                    });
                     break;
                 }
             };
@@ -412,9 +418,11 @@ impl LocalBackend {
             .filter(|session| !session.accepted_locally && session.sending_since.is_none())
             .count();
         if !self.sessions.contains_key(&from) && pending >= MAX_PENDING_SESSIONS {
-            log::warn!(
-                "refused a session request from {from}: {MAX_PENDING_SESSIONS} requests are already pending"
-            );
+            self.warn(WarningKind::RequestRefused, || {
+                format!(
+                    "refused a session request from {from}: {MAX_PENDING_SESSIONS} requests are already pending"
+                )
+            });
             self.connections.remove(&peer);
             self.host.peer_mut(peer).disconnect_now(0);
             return;
@@ -494,9 +502,11 @@ impl LocalBackend {
             session.open_channels.insert(channel);
             self.deliver(message);
         } else if !session.hold(message) {
-            log::warn!(
-                "dropped a message from {remote}: too much held before the session was accepted"
-            );
+            self.warn(WarningKind::HeldFull, || {
+                format!(
+                    "dropped a message from {remote}: too much held before the session was accepted"
+                )
+            });
         }
     }
 
@@ -505,11 +515,12 @@ impl LocalBackend {
         // and unreliable data may be dropped.
         let reliable = message.flags & send_flags::RELIABLE != 0;
         if !reliable && self.inbox_bytes + message.payload().len() > INBOX_LIMIT_BYTES {
-            log::warn!(
-                "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
-                message.sender,
-                message.channel
-            );
+            self.warn(WarningKind::InboxFull, || {
+                format!(
+                    "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
+                    message.sender, message.channel
+                )
+            });
             return;
         }
         self.inbox_bytes += message.payload().len();
@@ -517,6 +528,27 @@ impl LocalBackend {
             .entry(message.channel)
             .or_default()
             .push_back(message);
+    }
+
+    /// Logs a warning that a peer or a flood may repeat: in full the first time, then counted (see
+    /// [`warnings`]).
+    fn warn(&mut self, kind: WarningKind, message: impl FnOnce() -> String) {
+        let now = self.now();
+        if self.warnings.admit(kind, now) {
+            log::warn!("{}", message());
+        }
+    }
+
+    /// One line per kind of warning held back in the last interval.
+    fn report_held_back_warnings(&mut self) {
+        let now = self.now();
+        for (kind, count) in self.warnings.take_summaries(now) {
+            log::warn!(
+                "{count} more {} in the last {} s",
+                kind.summary(),
+                warnings::REPORT_INTERVAL.as_secs()
+            );
+        }
     }
 
     /// Sends one of our control frames (HELLO, ACCEPT, CLOSE, READ): reliable, its buffer moved uncopied.
@@ -576,7 +608,9 @@ impl LocalBackend {
                 peer.id()
             }
             Err(_) => {
-                log::warn!("no free ENet peer slot to reach {remote}");
+                self.warn(WarningKind::NoPeerSlot, || {
+                    format!("no free ENet peer slot to reach {remote}")
+                });
                 return Err(format!(
                     "Too many sessions: the local backend holds at most {} at once (see --steam-max-sessions)",
                     self.config.max_sessions
@@ -1149,6 +1183,7 @@ impl MessagesBackend for LocalBackend {
         self.exchange_presence();
         self.run_timers();
         self.report_reads();
+        self.report_held_back_warnings();
         self.host.flush();
         self.first_receive_of_frame = true;
         events.append(&mut self.events);
