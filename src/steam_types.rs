@@ -134,7 +134,7 @@ mod tests {
     fn individual_and_game_server_ids_can_be_session_peers() {
         assert!(SteamId(SteamId::INDIVIDUAL_PUBLIC_BASE + 1).is_session_peer());
         // A persistent game server (type 3) and an anonymous one (type 4), public universe.
-        assert!(SteamId(0x0180_0000_0000_0001 | (3 << 52)).is_session_peer());
+        assert!(SteamId(0x0100_0000_0000_0001 | (3 << 52)).is_session_peer());
         assert!(SteamId(0x0100_0000_0000_0001 | (4 << 52)).is_session_peer());
     }
 

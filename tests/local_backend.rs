@@ -1012,10 +1012,10 @@ fn a_flood_of_dropped_messages_logs_one_warning_then_a_count() {
     let mut p = pair();
     p.a.send_message_to_user(p.b_id, b"first", RELIABLE, 0);
     p.wait_for("a session request", |p| requests(&p.b_events) > 0);
-    // Twice what b holds for a session nobody accepted.
+    // Empty messages, many times what b holds for a session nobody accepted: each counts for its overhead.
     for _ in 0..8 * 1024 {
         let sent =
-            p.a.send_message_to_user(p.b_id, &[1; 1024], send_flags::UNRELIABLE, 0);
+            p.a.send_message_to_user(p.b_id, &[], send_flags::UNRELIABLE, 0);
         assert_eq!(sent, SteamResult::OK);
         p.poll();
     }
@@ -1032,4 +1032,37 @@ fn a_flood_of_dropped_messages_logs_one_warning_then_a_count() {
         summary[0].contains("too much held before the session was accepted"),
         "{summary:?}"
     );
+}
+
+/// A receiver whose application never reads, flooded with empty reliable and 1-byte unreliable messages (which
+/// once grew it without bound: 129 MB to 1.98 GB in 20 s): reliable ones stop at the sender's window, counted
+/// per message; unreliable ones are dropped once the receive queues hold their limit; memory stays under the
+/// documented bound.
+#[test]
+fn a_receiver_that_never_reads_stays_under_its_memory_bound_whatever_the_message_sizes() {
+    use godot_steam_messages::backend::local::INBOX_UNRELIABLE_LIMIT_BYTES;
+    use godot_steam_messages::backend::local::session::{RECEIVE_WINDOW_BYTES, message_cost};
+    capture_warnings();
+    let mut p = pair();
+    p.connect(b"open");
+    let before = resident_kib();
+    let mut reliable = 0u64;
+    p.run_until("the receive queues are full", |p| {
+        while p.a.send_message_to_user(p.b_id, &[], RELIABLE, 0) == SteamResult::OK {
+            reliable += 1;
+        }
+        for _ in 0..2_000 {
+            p.a.send_message_to_user(p.b_id, &[1], send_flags::UNRELIABLE, 1);
+        }
+        !warnings_containing("receive queues are full").is_empty()
+    });
+    assert!(
+        reliable <= RECEIVE_WINDOW_BYTES / message_cost(0),
+        "{reliable} empty reliable messages got through the send window"
+    );
+    let grown_kib = resident_kib().saturating_sub(before);
+    let bound_kib = (INBOX_UNRELIABLE_LIMIT_BYTES + RECEIVE_WINDOW_BYTES) / 1024;
+    println!("resident memory grew by {grown_kib} KiB; the documented bound is {bound_kib} KiB");
+    // Other tests run in this process meanwhile: 32 MiB of slack for them and the allocator.
+    assert!(grown_kib < bound_kib + 32 * 1024, "grew {grown_kib} KiB");
 }

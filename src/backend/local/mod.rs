@@ -34,8 +34,10 @@ use wire::{Frame, PROTOCOL_VERSION};
 /// ENet channel for everything reliable (HELLO first, so it precedes data), and for unreliable data.
 const RELIABLE_CHANNEL: u8 = 0;
 const UNRELIABLE_CHANNEL: u8 = 1;
-/// Most bytes waiting in receive queues across all channels; beyond it new messages are dropped (logged).
-const INBOX_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+/// Most unreliable bytes (counted by [`session::message_cost`]) waiting in receive queues across all
+/// channels; beyond it new unreliable messages are dropped (logged). Reliable ones are bounded per peer by
+/// the receive window.
+pub const INBOX_UNRELIABLE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 /// ENet's own peer timeout (limit, minimum, maximum in ms), only a backstop. ENet doubles a packet's
 /// retransmission timer on every loss without bound, and gives up once that timer passes the minimum: with a
 /// 10 s minimum, a packet lost six times in a row dropped a live link on a 20% lossy one. Whether a peer still
@@ -104,7 +106,8 @@ pub struct LocalBackend {
     links: HashMap<SteamId, Links>,
     connections: HashMap<PeerID, Connection>,
     inbox: HashMap<i32, VecDeque<Inbound>>,
-    inbox_bytes: usize,
+    /// What the unreliable messages waiting in `inbox` count for.
+    inbox_unreliable_cost: u64,
     events: Vec<BackendEvent>,
     local_address: SocketAddr,
     /// Instances heard from recently: where they listen and when they last said so.
@@ -168,7 +171,7 @@ impl LocalBackend {
             links: HashMap::default(),
             connections: HashMap::default(),
             inbox: HashMap::default(),
-            inbox_bytes: 0,
+            inbox_unreliable_cost: 0,
             events: Vec::new(),
             local_address,
             visible: HashMap::default(),
@@ -514,7 +517,8 @@ impl LocalBackend {
         // Reliable data is bounded per peer by the send window; only unreliable data can pile up past it,
         // and unreliable data may be dropped.
         let reliable = message.flags & send_flags::RELIABLE != 0;
-        if !reliable && self.inbox_bytes + message.payload().len() > INBOX_LIMIT_BYTES {
+        let cost = session::message_cost(message.payload().len());
+        if !reliable && self.inbox_unreliable_cost + cost > INBOX_UNRELIABLE_LIMIT_BYTES {
             self.warn(WarningKind::InboxFull, || {
                 format!(
                     "dropped a message from {} on channel {}: receive queues are full (call receiveMessagesOnChannel)",
@@ -523,7 +527,9 @@ impl LocalBackend {
             });
             return;
         }
-        self.inbox_bytes += message.payload().len();
+        if !reliable {
+            self.inbox_unreliable_cost += cost;
+        }
         self.inbox
             .entry(message.channel)
             .or_default()
@@ -916,18 +922,20 @@ impl LocalBackend {
         let Some(queue) = self.inbox.get_mut(&channel) else {
             return;
         };
-        let (mut freed, mut reliable_freed) = (0, 0);
+        let (mut unreliable_freed, mut reliable_freed) = (0, 0);
         queue.retain(|message| {
             let keep = message.sender != remote;
             if !keep {
-                freed += message.payload().len();
+                let cost = session::message_cost(message.payload().len());
                 if message.flags & send_flags::RELIABLE != 0 {
-                    reliable_freed += message.payload().len() as u64;
+                    reliable_freed += cost;
+                } else {
+                    unreliable_freed += cost;
                 }
             }
             keep
         });
-        self.inbox_bytes = self.inbox_bytes.saturating_sub(freed);
+        self.inbox_unreliable_cost = self.inbox_unreliable_cost.saturating_sub(unreliable_freed);
         // Discarded counts as read: the peer's window must not stay closed by data nobody will read.
         if let Some(session) = self.sessions.get_mut(&remote) {
             session.reliable_read += reliable_freed;
@@ -1034,7 +1042,7 @@ impl MessagesBackend for LocalBackend {
                     SteamResult::FAIL
                 }
             }
-            None if session.queue(frame, reliable) => {
+            None if session.queue(frame, data.len(), reliable) => {
                 session.record_sent(data.len(), reliable);
                 SteamResult::OK
             }
@@ -1060,11 +1068,12 @@ impl MessagesBackend for LocalBackend {
         let count = max_messages.min(queue.len());
         let sessions = &mut self.sessions;
         for message in queue.drain(..count) {
-            self.inbox_bytes = self.inbox_bytes.saturating_sub(message.payload().len());
-            if message.flags & send_flags::RELIABLE != 0
-                && let Some(session) = sessions.get_mut(&message.sender)
-            {
-                session.reliable_read += message.payload().len() as u64;
+            if message.flags & send_flags::RELIABLE == 0 {
+                self.inbox_unreliable_cost = self
+                    .inbox_unreliable_cost
+                    .saturating_sub(session::message_cost(message.payload().len()));
+            } else if let Some(session) = sessions.get_mut(&message.sender) {
+                session.read_reliable(message.payload().len());
             }
             sink(&ReceivedMessage {
                 payload: message.payload(),

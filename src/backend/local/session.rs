@@ -10,16 +10,35 @@ use crate::steam_types::{ConnectionState, SteamId};
 
 /// How often a session request is repeated while the peer keeps sending and nobody accepts.
 pub const REQUEST_REPEAT: Duration = Duration::from_secs(1);
-/// Most bytes held for a session nobody has accepted yet; more is dropped (the sender times out anyway).
-pub const HELD_LIMIT_BYTES: usize = 4 * 1024 * 1024;
-/// Most bytes queued for a peer before its connection is up (Steam's default send buffer is 512 KiB).
-pub const OUTBOX_LIMIT_BYTES: usize = 1024 * 1024;
+/// What each message counts for, on top of its payload, against every limit below: the memory a held empty
+/// message really takes (its ENet packet, frame header and queue entry measured about 150 bytes), so a flood of
+/// empty or 1-byte messages is bounded like one of large ones.
+pub const MESSAGE_OVERHEAD_BYTES: usize = 160;
 
-/// Most reliable payload bytes sent to a peer and not yet read by its application; beyond it sends return
-/// `RESULT_LIMIT_EXCEEDED`, so a receiver that does not drain holds memory back on both sides.
+/// The bytes a message of `payload_len` counts for against the limits.
+pub fn message_cost(payload_len: usize) -> u64 {
+    (payload_len + MESSAGE_OVERHEAD_BYTES) as u64
+}
+
+/// Most unreliable bytes (counted by [`message_cost`]) held for a session nobody has accepted yet; more are
+/// dropped. Held reliable data is bounded by [`PRE_ACCEPT_WINDOW_BYTES`].
+pub const HELD_UNRELIABLE_LIMIT_BYTES: u64 = 256 * 1024;
+/// Most unreliable bytes (counted by [`message_cost`]) queued for a peer before its connection is up; reliable
+/// ones are bounded by the send window.
+pub const OUTBOX_UNRELIABLE_LIMIT_BYTES: u64 = 1024 * 1024;
+
+/// Most reliable bytes (counted by [`message_cost`]) sent to a peer and not yet read by its application;
+/// beyond it sends return `RESULT_LIMIT_EXCEEDED`, so a receiver that does not drain holds memory back on
+/// both sides.
 pub const SEND_WINDOW_BYTES: u64 = 4 * 1024 * 1024;
+/// The send window until the peer accepts: what a session nobody accepted can make the peer hold. Steam keeps
+/// such messages in the sender's 512 KiB send buffer; here they wait at the receiver, so this also bounds
+/// what unaccepted (and unauthenticated) peers cost it.
+pub const PRE_ACCEPT_WINDOW_BYTES: u64 = 1024 * 1024;
 /// Most unread reliable bytes a receiver keeps from one peer; a peer that ignores the window is cut off.
 pub const RECEIVE_WINDOW_BYTES: u64 = 2 * SEND_WINDOW_BYTES;
+/// The same before we accepted the session.
+pub const PRE_ACCEPT_RECEIVE_WINDOW_BYTES: u64 = 2 * PRE_ACCEPT_WINDOW_BYTES;
 
 /// `CONNECTION_END_MISC_GENERIC`: the peer broke the protocol (ignored the send window).
 pub const END_PROTOCOL: i32 = 5001;
@@ -158,12 +177,14 @@ pub struct Session {
     pub accepted_locally: bool,
     /// The peer accepted our messages.
     pub accepted_remotely: bool,
-    /// Messages received before we accepted.
+    /// Messages received before we accepted, and what their unreliable ones count for.
     pub held: VecDeque<Inbound>,
-    pub held_bytes: usize,
-    /// Messages waiting for our outgoing connection.
+    pub held_unreliable_cost: u64,
+    /// Messages waiting for our outgoing connection: their frame bytes, and what their unreliable ones count
+    /// for.
     pub outbox: VecDeque<Outbound>,
     pub outbox_bytes: usize,
+    pub outbox_unreliable_cost: u64,
     /// A request is owed to GDScript: the peer opened a connection to us, or sent new data since the last one.
     pub request_due: bool,
     pub last_request: Option<Duration>,
@@ -196,9 +217,10 @@ impl Session {
             accepted_locally: false,
             accepted_remotely: false,
             held: VecDeque::new(),
-            held_bytes: 0,
+            held_unreliable_cost: 0,
             outbox: VecDeque::new(),
             outbox_bytes: 0,
+            outbox_unreliable_cost: 0,
             request_due: false,
             last_request: None,
             sending_since: None,
@@ -220,17 +242,21 @@ impl Session {
         }
     }
 
-    /// Holds a message from a peer we have not accepted; false if it was dropped (hold full, or the
-    /// session is broken and takes nothing more).
+    /// Holds a message from a peer we have not accepted; false if it was dropped (an unreliable one past
+    /// [`HELD_UNRELIABLE_LIMIT_BYTES`], or the session is broken and takes nothing more). Reliable ones are
+    /// bounded by the receive window, checked before.
     pub fn hold(&mut self, message: Inbound) -> bool {
         if self.phase.is_broken() {
             return false;
         }
         self.request_due = true;
-        if self.held_bytes + message.payload().len() > HELD_LIMIT_BYTES {
-            return false;
+        if message.flags & crate::steam_types::send_flags::RELIABLE == 0 {
+            let cost = message_cost(message.payload().len());
+            if self.held_unreliable_cost + cost > HELD_UNRELIABLE_LIMIT_BYTES {
+                return false;
+            }
+            self.held_unreliable_cost += cost;
         }
-        self.held_bytes += message.payload().len();
         self.held.push_back(message);
         true
     }
@@ -248,7 +274,7 @@ impl Session {
     pub fn accept(&mut self) -> VecDeque<Inbound> {
         self.accepted_locally = true;
         self.request_due = false;
-        self.held_bytes = 0;
+        self.held_unreliable_cost = 0;
         if self.accepted_remotely || self.sending_since.is_none() {
             self.phase = Phase::Connected;
         }
@@ -264,7 +290,7 @@ impl Session {
         self.next_number += 1;
         self.traffic.sent(len);
         if reliable {
-            self.reliable_sent += len as u64;
+            self.reliable_sent += message_cost(len);
         }
     }
 
@@ -323,15 +349,24 @@ impl Session {
 
     fn clear_queues(&mut self) {
         self.held.clear();
-        self.held_bytes = 0;
+        self.held_unreliable_cost = 0;
         self.outbox.clear();
         self.outbox_bytes = 0;
+        self.outbox_unreliable_cost = 0;
     }
 
-    /// Queues a frame until the connection is up; false when the outbox is full or the session broken.
-    pub fn queue(&mut self, frame: Vec<u8>, reliable: bool) -> bool {
-        if self.phase.is_broken() || self.outbox_bytes + frame.len() > OUTBOX_LIMIT_BYTES {
+    /// Queues a frame of `payload_len` until the connection is up; false when the session is broken or, for
+    /// an unreliable one, the outbox is full (reliable ones are bounded by the send window).
+    pub fn queue(&mut self, frame: Vec<u8>, payload_len: usize, reliable: bool) -> bool {
+        if self.phase.is_broken() {
             return false;
+        }
+        if !reliable {
+            let cost = message_cost(payload_len);
+            if self.outbox_unreliable_cost + cost > OUTBOX_UNRELIABLE_LIMIT_BYTES {
+                return false;
+            }
+            self.outbox_unreliable_cost += cost;
         }
         self.outbox_bytes += frame.len();
         self.outbox.push_back(Outbound { frame, reliable });
@@ -349,18 +384,35 @@ impl Session {
         (clamp_i32(unreliable), clamp_i32(reliable))
     }
 
-    /// Whether `bytes` more reliable payload fits in the send window.
-    pub fn window_allows(&self, bytes: usize) -> bool {
+    /// Whether a reliable message of `payload_len` fits in the send window (the smaller one until the peer
+    /// accepted).
+    pub fn window_allows(&self, payload_len: usize) -> bool {
         let unread = self
             .reliable_sent
             .saturating_sub(self.reliable_read_by_peer);
-        unread + bytes as u64 <= SEND_WINDOW_BYTES
+        let window = if self.accepted_remotely {
+            SEND_WINDOW_BYTES
+        } else {
+            PRE_ACCEPT_WINDOW_BYTES
+        };
+        unread + message_cost(payload_len) <= window
     }
 
-    /// Counts reliable payload received; false when the peer has overrun the receive window.
-    pub fn received_reliable(&mut self, bytes: usize) -> bool {
-        self.reliable_received += bytes as u64;
-        self.reliable_received.saturating_sub(self.reliable_read) <= RECEIVE_WINDOW_BYTES
+    /// Counts a reliable message of `payload_len` received; false when the peer has overrun the receive
+    /// window (the smaller one until we accepted).
+    pub fn received_reliable(&mut self, payload_len: usize) -> bool {
+        self.reliable_received += message_cost(payload_len);
+        let window = if self.accepted_locally {
+            RECEIVE_WINDOW_BYTES
+        } else {
+            PRE_ACCEPT_RECEIVE_WINDOW_BYTES
+        };
+        self.reliable_received.saturating_sub(self.reliable_read) <= window
+    }
+
+    /// Our application read (or discarded) a reliable message of `payload_len`.
+    pub fn read_reliable(&mut self, payload_len: usize) {
+        self.reliable_read += message_cost(payload_len);
     }
 
     /// The READ report owed to the peer, if our application read more since the last one.
@@ -464,21 +516,59 @@ mod tests {
         assert!(!session.take_request(secs(3)));
     }
 
-    #[test]
-    fn hold_is_bounded() {
-        let mut session = Session::new(PEER, secs(0));
-        let big = vec![0; HELD_LIMIT_BYTES / 2 + 1];
-        assert!(session.hold(message(0, &big)));
-        assert!(!session.hold(message(0, &big)));
-        assert_eq!(session.held.len(), 1);
+    fn unreliable(payload: &[u8]) -> Inbound {
+        Inbound::new(PEER, 0, 0, 1, 0, Packet::unreliable(payload.to_vec()), 0)
     }
 
     #[test]
-    fn outbox_is_bounded() {
+    fn held_unreliable_messages_are_bounded_counting_their_overhead() {
         let mut session = Session::new(PEER, secs(0));
-        assert!(session.queue(vec![0; OUTBOX_LIMIT_BYTES], true));
-        assert!(!session.queue(vec![0; 1], true));
-        assert_eq!(session.pending_bytes(), (0, OUTBOX_LIMIT_BYTES as i32));
+        let fits = (HELD_UNRELIABLE_LIMIT_BYTES / message_cost(0)) as usize;
+        for _ in 0..fits {
+            assert!(session.hold(unreliable(b"")));
+        }
+        assert!(!session.hold(unreliable(b"")), "empty messages count too");
+        assert!(
+            session.hold(message(0, b"reliable")),
+            "reliable ones are bounded by the window"
+        );
+        assert_eq!(session.held.len(), fits + 1);
+    }
+
+    #[test]
+    fn unreliable_outbox_is_bounded_and_reliable_frames_are_left_to_the_window() {
+        let mut session = Session::new(PEER, secs(0));
+        let fits = (OUTBOX_UNRELIABLE_LIMIT_BYTES / message_cost(0)) as usize;
+        for _ in 0..fits {
+            assert!(session.queue(vec![0; 17], 0, false));
+        }
+        assert!(!session.queue(vec![0; 17], 0, false));
+        assert!(session.queue(vec![0; 17], 0, true));
+        assert_eq!(session.pending_bytes(), (fits as i32 * 17, 17));
+    }
+
+    #[test]
+    fn empty_messages_fill_the_send_window_too() {
+        let mut session = Session::new(PEER, secs(0));
+        session.accepted_by_peer();
+        let mut sent = 0u64;
+        while session.window_allows(0) {
+            session.record_sent(0, true);
+            sent += 1;
+        }
+        assert_eq!(sent, SEND_WINDOW_BYTES / message_cost(0));
+    }
+
+    #[test]
+    fn the_send_window_is_smaller_until_the_peer_accepts() {
+        let mut session = Session::new(PEER, secs(0));
+        session.record_sent(
+            PRE_ACCEPT_WINDOW_BYTES as usize - MESSAGE_OVERHEAD_BYTES,
+            true,
+        );
+        assert!(!session.window_allows(0));
+        session.accepted_by_peer();
+        assert!(session.window_allows(0));
     }
 
     #[test]
@@ -494,7 +584,7 @@ mod tests {
     #[test]
     fn failure_is_reported_once_and_clears_queues() {
         let mut session = Session::new(PEER, secs(0));
-        session.queue(vec![1, 2, 3], true);
+        session.queue(vec![1, 2, 3], 3, true);
         assert!(session.fail(END_TIMEOUT, "gone"));
         assert!(!session.fail(END_TIMEOUT, "gone again"));
         assert_eq!(
@@ -510,7 +600,7 @@ mod tests {
         let mut session = Session::new(PEER, secs(0));
         session.fail(END_TIMEOUT, "gone");
         assert!(!session.hold(message(0, b"late")));
-        assert!(!session.queue(vec![1], true));
+        assert!(!session.queue(vec![1], 1, true));
         assert!(session.held.is_empty() && session.outbox.is_empty());
     }
 
@@ -535,10 +625,13 @@ mod tests {
     #[test]
     fn send_window_opens_as_the_peer_reads() {
         let mut session = Session::new(PEER, secs(0));
-        assert!(session.window_allows(SEND_WINDOW_BYTES as usize));
+        session.accepted_by_peer();
+        let largest = SEND_WINDOW_BYTES as usize - MESSAGE_OVERHEAD_BYTES;
+        assert!(session.window_allows(largest));
+        assert!(!session.window_allows(largest + 1));
         session.reliable_sent = SEND_WINDOW_BYTES;
-        assert!(!session.window_allows(1));
-        session.reliable_read_by_peer = 10;
+        assert!(!session.window_allows(0));
+        session.reliable_read_by_peer = message_cost(10);
         assert!(session.window_allows(10));
         assert!(!session.window_allows(11));
     }
@@ -546,8 +639,9 @@ mod tests {
     #[test]
     fn receive_window_is_enforced_and_read_reports_are_owed_once() {
         let mut session = Session::new(PEER, secs(0));
-        assert!(session.received_reliable(RECEIVE_WINDOW_BYTES as usize));
-        assert!(!session.received_reliable(1));
+        session.accept();
+        assert!(session.received_reliable(RECEIVE_WINDOW_BYTES as usize - MESSAGE_OVERHEAD_BYTES));
+        assert!(!session.received_reliable(0));
         session.reliable_read = 100;
         assert_eq!(session.take_read_report(), Some(100));
         assert_eq!(session.take_read_report(), None);

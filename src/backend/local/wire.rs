@@ -15,8 +15,9 @@ use std::fmt;
 
 use crate::steam_types::SteamId;
 
-/// Bumped whenever a frame's layout changes; peers with another version are refused.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// Bumped whenever a frame's layout or meaning changes (2: READ counts [`super::session::message_cost`]);
+/// peers with another version are refused.
+pub const PROTOCOL_VERSION: u8 = 2;
 
 const HELLO: u8 = 1;
 const DATA: u8 = 2;
