@@ -188,6 +188,7 @@ struct RawPeer {
     host: rusty_enet::Host<UdpSocket>,
     peer: rusty_enet::PeerID,
     connected: bool,
+    disconnected: bool,
 }
 
 impl RawPeer {
@@ -208,14 +209,17 @@ impl RawPeer {
             host,
             peer,
             connected: false,
+            disconnected: false,
         }
     }
 
     /// Moves its packets; true once connected.
     fn pump(&mut self) -> bool {
         while let Ok(Some(event)) = self.host.service() {
-            if let rusty_enet::Event::Connect { .. } = event {
-                self.connected = true;
+            match event {
+                rusty_enet::Event::Connect { .. } => self.connected = true,
+                rusty_enet::Event::Disconnect { .. } => self.disconnected = true,
+                rusty_enet::Event::Receive { .. } => {}
             }
         }
         self.host.flush();
@@ -235,7 +239,7 @@ impl RawPeer {
         self.host.flush();
     }
 
-    /// Connects and says HELLO as `from`, as a real peer's first packet.
+    /// Connects and says HELLO as `from`, as a real peer's first packet, from a process run of its own.
     fn hello(p: &mut Pair, from: SteamId) -> Self {
         let mut raw = Self::connect(p);
         p.wait_for("the raw peer connects", |_| raw.pump());
@@ -246,6 +250,7 @@ impl RawPeer {
                 version: PROTOCOL_VERSION,
                 from,
                 to,
+                instance: 0x5eed_0000_0000_0001,
             },
         );
         raw
@@ -689,6 +694,7 @@ fn forge_requests(p: &mut Pair, first: u64, count: u64) -> (rusty_enet::Host<Udp
                         version: PROTOCOL_VERSION,
                         from: forged[&peer.id()],
                         to,
+                        instance: 1,
                     }
                     .encode();
                     let data = Frame::Data {
@@ -1065,4 +1071,126 @@ fn a_receiver_that_never_reads_stays_under_its_memory_bound_whatever_the_message
     println!("resident memory grew by {grown_kib} KiB; the documented bound is {bound_kib} KiB");
     // Other tests run in this process meanwhile: 32 MiB of slack for them and the allocator.
     assert!(grown_kib < bound_kib + 32 * 1024, "grew {grown_kib} KiB");
+}
+
+fn failures(events: &[BackendEvent]) -> Vec<(i32, SteamId)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            BackendEvent::SessionFailed { reason, remote, .. } => Some((*reason, *remote)),
+            BackendEvent::SessionRequest { .. } => None,
+        })
+        .collect()
+}
+
+/// A killed peer started again with the same local ID: its first send fails the old session on the other
+/// side at once (as on Steam, where the new process no longer knows it) and opens a fresh one, instead of
+/// the other side sending into the void until the 10 s silence timeout, then failing the new session too.
+#[test]
+fn a_peer_killed_and_started_again_fails_the_old_session_at_once_and_opens_a_fresh_one() {
+    let mut p = pair();
+    p.connect(b"hello");
+    assert_eq!(receive(&mut p.b, 0), vec![b"hello".to_vec()]);
+    p.b.send_message_to_user(p.a_id, b"to the first run", RELIABLE, 0);
+    p.wait_for("a hears b", |p| !receive(&mut p.a, 0).is_empty());
+    // Kill a: no word to b.
+    let a_address = p.a.local_address();
+    let config = LocalConfig {
+        peers: vec![(p.b_id, p.b.local_address())],
+        connect_timeout: Duration::from_secs(3),
+        app_id: TEST_APP_ID,
+        ..LocalConfig::default()
+    };
+    let clock_time = Arc::clone(&p.time);
+    let clock: Clock = Arc::new(move || Duration::from_micros(clock_time.load(Ordering::SeqCst)));
+    let stand_in = LocalBackend::with_socket(
+        LocalConfig::steam_id_of(3),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        config.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    std::mem::replace(&mut p.a, stand_in).vanish();
+    // The time a process takes to start again; b's session is still up (its timeout is 10 s).
+    p.run_for(Duration::from_secs(2));
+    assert_eq!(
+        p.b.session_connection_info(p.a_id).state,
+        ConnectionState::CONNECTED
+    );
+    assert!(failures(&p.b_events).is_empty());
+    p.a = LocalBackend::with_socket(p.a_id, UdpSocket::bind(a_address).unwrap(), config, clock)
+        .unwrap();
+    let requests_before = requests(&p.b_events);
+    p.a.send_message_to_user(p.b_id, b"back", RELIABLE, 0);
+    p.wait_for("the old session failed and a fresh request", |p| {
+        requests(&p.b_events) > requests_before
+    });
+    assert_eq!(failures(&p.b_events), vec![(5010, p.a_id)]);
+    assert!(p.b.accept_session_with_user(p.a_id));
+    assert_eq!(receive(&mut p.b, 0), vec![b"back".to_vec()]);
+    p.b.send_message_to_user(p.a_id, b"welcome back", RELIABLE, 0);
+    let mut got = Vec::new();
+    p.wait_for("the new run hears b", |p| {
+        got.extend(receive(&mut p.a, 0));
+        !got.is_empty()
+    });
+    assert_eq!(got, vec![b"welcome back".to_vec()]);
+}
+
+/// A third process claiming a live peer's Steam ID in its HELLO is refused: the session stays with the
+/// process it was opened with, nothing of the stranger's is delivered, and nothing fails.
+#[test]
+fn a_stranger_claiming_a_live_peers_steam_id_is_refused_and_the_session_goes_on() {
+    let mut p = pair();
+    p.connect(b"hello");
+    assert_eq!(receive(&mut p.b, 0).len(), 1);
+    let a_id = p.a_id;
+    let mut stranger = RawPeer::hello(&mut p, a_id);
+    stranger.send(
+        0,
+        &Frame::Data {
+            channel: 0,
+            flags: RELIABLE,
+            number: 2,
+            payload: b"forged",
+        },
+    );
+    p.wait_for("the stranger is turned away", |_| {
+        stranger.pump();
+        stranger.disconnected
+    });
+    p.a.send_message_to_user(p.b_id, b"real", RELIABLE, 0);
+    let mut got = Vec::new();
+    p.wait_for("the real peer's message", |p| {
+        got.extend(receive(&mut p.b, 0));
+        !got.is_empty()
+    });
+    assert_eq!(got, vec![b"real".to_vec()]);
+    assert_eq!(
+        p.b.session_connection_info(p.a_id).state,
+        ConnectionState::CONNECTED
+    );
+    assert!(failures(&p.b_events).is_empty());
+    assert_eq!(requests(&p.b_events), 1, "no new request for the claim");
+}
+
+/// A presence announcement for a local ID from a port that is not that ID's claims an ID that is not the
+/// sender's: it is ignored, and cannot redirect the ID's traffic.
+#[test]
+fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
+    use godot_steam_messages::backend::local::wire::{Presence, encode_presence};
+    let mut p = pair();
+    let claimed = LocalConfig::steam_id_of(9);
+    let impostor = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for steam_id in [claimed, p.a_id] {
+        let announcement = encode_presence(Presence {
+            steam_id,
+            app_id: TEST_APP_ID,
+        });
+        impostor
+            .send_to(&announcement, p.b.local_address())
+            .unwrap();
+    }
+    p.wait_for("b hears a", |p| p.b.visible_peers() == vec![p.a_id]);
+    assert_eq!(p.b.visible_peers(), vec![p.a_id]);
 }

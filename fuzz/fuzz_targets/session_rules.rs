@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use godot_steam_messages::backend::local::session::{
-    HELD_LIMIT_BYTES, Inbound, OUTBOX_LIMIT_BYTES, Phase, Session,
+    HELD_UNRELIABLE_LIMIT_BYTES, Inbound, OUTBOX_UNRELIABLE_LIMIT_BYTES, Phase, Session,
+    message_cost,
 };
 use godot_steam_messages::steam_types::SteamId;
 use libfuzzer_sys::fuzz_target;
@@ -20,8 +21,9 @@ fuzz_target!(|data: &[u8]| {
         let size = usize::from(b) * 997;
         match op % 9 {
             0 => {
+                let flags = if b % 2 == 0 { 8 } else { 0 };
                 let packet = Packet::reliable(vec![a; size]);
-                session.hold(Inbound::new(remote, i32::from(a), 8, 1, 0, packet, 0));
+                session.hold(Inbound::new(remote, i32::from(a), flags, 1, 0, packet, 0));
             }
             1 => {
                 let released = session.accept();
@@ -40,16 +42,28 @@ fuzz_target!(|data: &[u8]| {
             }
             6 => session.closed_by_peer(),
             7 => {
-                let _ = session.queue(vec![0; size], b % 2 == 0);
+                let _ = session.queue(vec![0; size], size, b % 2 == 0);
             }
             _ => session.traffic.tick(now),
         }
-        let held: usize = session.held.iter().map(|message| message.payload().len()).sum();
-        assert_eq!(session.held_bytes, held);
-        assert!(session.held_bytes <= HELD_LIMIT_BYTES);
+        let held_unreliable: u64 = session
+            .held
+            .iter()
+            .filter(|message| message.flags & 8 == 0)
+            .map(|message| message_cost(message.payload().len()))
+            .sum();
+        assert_eq!(session.held_unreliable_cost, held_unreliable);
+        assert!(session.held_unreliable_cost <= HELD_UNRELIABLE_LIMIT_BYTES);
         let queued: usize = session.outbox.iter().map(|message| message.frame.len()).sum();
         assert_eq!(session.outbox_bytes, queued);
-        assert!(session.outbox_bytes <= OUTBOX_LIMIT_BYTES);
+        let queued_unreliable: u64 = session
+            .outbox
+            .iter()
+            .filter(|message| !message.reliable)
+            .map(|message| message_cost(message.frame.len()))
+            .sum();
+        assert_eq!(session.outbox_unreliable_cost, queued_unreliable);
+        assert!(session.outbox_unreliable_cost <= OUTBOX_UNRELIABLE_LIMIT_BYTES);
         if session.phase.is_broken() {
             assert!(session.held.is_empty() && session.outbox.is_empty());
         }

@@ -26,7 +26,7 @@ use super::{
 use crate::steam_types::{
     InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, send_flags,
 };
-use session::{END_NO_ROUTE, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
+use session::{END_NO_ROUTE, END_PEER_RESTARTED, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
 use transport::{Clock, ImpairedSocket, Impairment};
 use warnings::{RepeatedWarnings, WarningKind};
 use wire::{Frame, PROTOCOL_VERSION};
@@ -61,6 +61,12 @@ const PRESENCE_EXPIRY: Duration = Duration::from_secs(3);
 pub const MAX_PENDING_SESSIONS: usize = 128;
 /// ENet disconnect data meaning "this instance shut down": the peer's session is closed, not failed.
 const DISCONNECT_SHUTDOWN: u32 = 0x4753_4d43;
+/// ENet disconnect data refusing a HELLO: the peer holds a live session with this Steam ID, bound to another
+/// process run.
+const DISCONNECT_ID_IN_USE: u32 = 0x4753_4d44;
+/// How long a session's peer must have been silent before another run of a process claiming its Steam ID is
+/// taken for the peer restarted (three keep-alive intervals: a live peer is never that quiet).
+const CLAIM_SILENCE: Duration = Duration::from_millis(1_500);
 
 /// ENet peer slots for `max_sessions`: each session uses up to two connections (one per direction), plus one
 /// for each pending request. Every network pump visits every slot, so there are no more than that.
@@ -119,6 +125,10 @@ pub struct LocalBackend {
     last_read_report: Duration,
     last_keepalive: Duration,
     warnings: RepeatedWarnings,
+    /// Random for this run of the process: our sessions' peers bind them to it (see [`wire::Frame::Hello`]).
+    instance: u64,
+    /// Tell peers on drop that we shut down (not when simulating a killed process).
+    announce_shutdown: bool,
 }
 
 impl LocalBackend {
@@ -181,12 +191,20 @@ impl LocalBackend {
             last_read_report: Duration::ZERO,
             last_keepalive: Duration::ZERO,
             warnings: RepeatedWarnings::default(),
+            instance: fastrand::u64(..),
+            announce_shutdown: true,
         })
     }
 
     /// The UDP address this instance listens on.
     pub fn local_address(&self) -> SocketAddr {
         self.local_address
+    }
+
+    /// Ends this instance without a word to its peers, as a killed process does: their sessions learn of it
+    /// only from the silence (for tests of what peers see).
+    pub fn vanish(mut self) {
+        self.announce_shutdown = false;
     }
 
     /// How many sessions exist, in any state (for tests and memory measurements).
@@ -242,6 +260,7 @@ impl LocalBackend {
                     version: PROTOCOL_VERSION,
                     from: self.local_id,
                     to: remote,
+                    instance: self.instance,
                 };
                 self.send_control(peer, &hello);
                 self.flush_outbox(remote);
@@ -296,6 +315,14 @@ impl LocalBackend {
             self.close_links(remote, false);
             return;
         }
+        if data == DISCONNECT_ID_IN_USE {
+            self.fail_session(
+                remote,
+                END_PROTOCOL,
+                "Refused: the peer holds a live session with another process using this Steam ID",
+            );
+            return;
+        }
         let we_talked = session.accepted_locally || session.sending_since.is_some();
         if !we_talked {
             // A peer we never accepted went away: forget it quietly, as Steam does.
@@ -340,8 +367,16 @@ impl LocalBackend {
         // Each frame that reaches a session counts as hearing from the peer (`last_heard`), where the frame's own
         // session look-up happens: no extra look-up or clock read per data packet.
         match (frame, connection.remote) {
-            (Frame::Hello { version, from, to }, None) if !connection.outgoing => {
-                self.on_hello(peer, version, from, to);
+            (
+                Frame::Hello {
+                    version,
+                    from,
+                    to,
+                    instance,
+                },
+                None,
+            ) if !connection.outgoing => {
+                self.on_hello(peer, version, from, to, instance);
             }
             (Frame::Hello { .. }, _) => {
                 log::debug!("dropped a repeated HELLO on connection {}", peer.0);
@@ -380,8 +415,9 @@ impl LocalBackend {
             (Frame::Data { .. }, Some(_)) => {
                 log::debug!("dropped data sent back over our own connection {}", peer.0);
             }
-            (Frame::Accept, Some(remote)) => {
+            (Frame::Accept { instance }, Some(remote)) => {
                 if let Some(session) = self.sessions.get_mut(&remote) {
+                    session.peer_instance.get_or_insert(instance);
                     session.accepted_by_peer();
                     session.last_activity = (self.clock)();
                     session.last_heard = session.last_activity;
@@ -405,7 +441,7 @@ impl LocalBackend {
         }
     }
 
-    fn on_hello(&mut self, peer: PeerID, version: u8, from: SteamId, to: SteamId) {
+    fn on_hello(&mut self, peer: PeerID, version: u8, from: SteamId, to: SteamId, instance: u64) {
         if version != PROTOCOL_VERSION || to != self.local_id || !from.is_session_peer() {
             log::debug!(
                 "refused HELLO (version {version}, from {from}, to {to}) on connection {}",
@@ -413,6 +449,9 @@ impl LocalBackend {
             );
             self.connections.remove(&peer);
             self.host.peer_mut(peer).disconnect_now(0);
+            return;
+        }
+        if !self.claim_is_admitted(peer, from, instance) {
             return;
         }
         let pending = self
@@ -453,13 +492,53 @@ impl LocalBackend {
             .sessions
             .entry(from)
             .or_insert_with(|| Session::new(from, now));
+        session.peer_instance.get_or_insert(instance);
         session.last_activity = now;
         session.last_heard = now;
         session.peer_connected();
         if session.accepted_locally {
             // We talk to them already: tell the new connection so their side is accepted too.
-            self.send_control(peer, &Frame::Accept);
+            let accept = Frame::Accept {
+                instance: self.instance,
+            };
+            self.send_control(peer, &accept);
         }
+    }
+
+    /// Whether a HELLO from `from`'s process run `instance` may go on. A live session is bound to the process
+    /// run it was opened with: another one claiming the same Steam ID (a stranger, or the peer restarted) is
+    /// refused while the session's peer still answers, so a session is never taken over. Once the peer has
+    /// been silent for [`CLAIM_SILENCE`], the claimant is taken for the peer restarted: the old session fails
+    /// at once (as on Steam, where the restarted peer no longer knows it) and the claimant's becomes a fresh
+    /// request.
+    fn claim_is_admitted(&mut self, peer: PeerID, from: SteamId, instance: u64) -> bool {
+        let now = self.now();
+        let Some(session) = self.sessions.get(&from) else {
+            return true;
+        };
+        let bound_elsewhere = session.peer_instance.is_some_and(|bound| bound != instance);
+        if session.phase.is_broken() || !bound_elsewhere {
+            return true;
+        }
+        if now.saturating_sub(session.last_heard) < CLAIM_SILENCE {
+            self.warn(WarningKind::IdClaimed, || {
+                format!(
+                    "refused a connection claiming to be {from}: a live session with {from} belongs to another process"
+                )
+            });
+            self.connections.remove(&peer);
+            self.host
+                .peer_mut(peer)
+                .disconnect_now(DISCONNECT_ID_IN_USE);
+            return false;
+        }
+        self.fail_session(
+            from,
+            END_PEER_RESTARTED,
+            "The peer restarted: its new run opened a fresh session",
+        );
+        self.drop_session(from);
+        true
     }
 
     /// A DATA frame from `remote`; `packet` holds it, its payload being the last `payload_len` bytes.
@@ -650,7 +729,10 @@ impl LocalBackend {
         if !was_accepted
             && let Some(peer) = self.links.get(&remote).and_then(|links| links.incoming)
         {
-            self.send_control(peer, &Frame::Accept);
+            let accept = Frame::Accept {
+                instance: self.instance,
+            };
+            self.send_control(peer, &accept);
         }
     }
 
@@ -718,9 +800,12 @@ impl LocalBackend {
                         version: PROTOCOL_VERSION,
                         from: self.local_id,
                         to: remote,
+                        instance: self.instance,
                     }
                 } else if !connection.outgoing && session.accepted_locally {
-                    Frame::Accept
+                    Frame::Accept {
+                        instance: self.instance,
+                    }
                 } else {
                     Frame::Read {
                         bytes: session.reliable_read_reported,
@@ -857,7 +942,19 @@ impl LocalBackend {
     fn exchange_presence(&mut self) {
         let now = self.now();
         for (presence, address) in self.host.socket_mut().take_presence() {
-            if presence.steam_id != self.local_id && presence.app_id == self.config.app_id {
+            // A local ID listens on its own port, or where `--steam-peer` says: an announcement from anywhere
+            // else claims an ID that is not the sender's, and must not redirect that ID's traffic.
+            let own_port = LocalConfig::local_id_of(presence.steam_id)
+                .is_some_and(|id| LocalConfig::port_of(id) == address.port());
+            let configured = self
+                .config
+                .peers
+                .iter()
+                .any(|&(id, peer_address)| id == presence.steam_id && peer_address == address);
+            if presence.steam_id != self.local_id
+                && presence.app_id == self.config.app_id
+                && (own_port || configured)
+            {
                 self.visible.insert(presence.steam_id, (address, now));
             }
         }
@@ -1201,6 +1298,9 @@ impl MessagesBackend for LocalBackend {
 
 impl Drop for LocalBackend {
     fn drop(&mut self) {
+        if !self.announce_shutdown {
+            return;
+        }
         // Tell peers at once, ahead of any queued data, rather than letting them time out: their sessions
         // become closed by peer.
         for peer in self.connections.keys().copied().collect::<Vec<_>>() {

@@ -48,6 +48,8 @@ pub const END_TIMEOUT: i32 = 5003;
 pub const END_CLOSED_BY_PEER: i32 = 1000;
 /// `CONNECTION_END_MISC_P2P_RENDEZVOUS`: no way to reach the peer.
 pub const END_NO_ROUTE: i32 = 5008;
+/// `CONNECTION_END_MISC_PEER_SENT_NO_CONNECTION`: the peer no longer knows the session (it restarted).
+pub const END_PEER_RESTARTED: i32 = 5010;
 
 /// Where a session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +195,8 @@ pub struct Session {
     pub last_activity: Duration,
     /// When the peer last sent us anything (data, control frames, keep-alives), for the silence timeout.
     pub last_heard: Duration,
+    /// The run of the peer's process this session is with (from its HELLO or ACCEPT), once known.
+    pub peer_instance: Option<u64>,
     pub open_channels: BTreeSet<i32>,
     pub next_number: i64,
     pub end_reason: i32,
@@ -226,6 +230,7 @@ impl Session {
             sending_since: None,
             last_activity: now,
             last_heard: now,
+            peer_instance: None,
             open_channels: BTreeSet::new(),
             next_number: 1,
             end_reason: 0,

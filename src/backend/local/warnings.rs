@@ -16,6 +16,7 @@ pub enum WarningKind {
     HeldFull,
     InboxFull,
     NoPeerSlot,
+    IdClaimed,
 }
 
 impl WarningKind {
@@ -29,6 +30,9 @@ impl WarningKind {
                 "messages dropped (receive queues full: call receiveMessagesOnChannel)"
             }
             Self::NoPeerSlot => "sessions refused (no free connection slot)",
+            Self::IdClaimed => {
+                "connections refused (claiming the Steam ID of a live session's peer)"
+            }
         }
     }
 }

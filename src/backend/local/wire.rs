@@ -2,9 +2,11 @@
 //! reported as an error and dropped by the caller.
 //!
 //! ```text
-//! HELLO  = 1, version: u8, from: u64, to: u64      first packet on a connection, from its initiator
+//! HELLO  = 1, version: u8, from: u64, to: u64, instance: u64
+//!                                                   first packet on a connection, from its initiator;
+//!                                                   instance is random per process run
 //! DATA   = 2, channel: u32, flags: u32, number: u64, payload...
-//! ACCEPT = 3                                        the receiver accepted the sender's session
+//! ACCEPT = 3, instance: u64                         the receiver accepted the sender's session
 //! CLOSE  = 4                                        the sender closed its session with the receiver
 //! READ   = 5, bytes: u64                            the receiver's application has read this many bytes
 //!                                                   of the sender's reliable payloads (the send window)
@@ -15,8 +17,8 @@ use std::fmt;
 
 use crate::steam_types::SteamId;
 
-/// Bumped whenever a frame's layout or meaning changes (2: READ counts [`super::session::message_cost`]);
-/// peers with another version are refused.
+/// Bumped whenever a frame's layout or meaning changes (2: READ counts [`super::session::message_cost`],
+/// HELLO carries the instance); peers with another version are refused.
 pub const PROTOCOL_VERSION: u8 = 2;
 
 const HELLO: u8 = 1;
@@ -25,7 +27,7 @@ const ACCEPT: u8 = 3;
 const CLOSE: u8 = 4;
 const READ: u8 = 5;
 
-const HELLO_LEN: usize = 1 + 1 + 8 + 8;
+const HELLO_LEN: usize = 1 + 1 + 8 + 8 + 8;
 /// Bytes before a DATA frame's payload.
 pub const DATA_HEADER_LEN: usize = 1 + 4 + 4 + 8;
 
@@ -36,6 +38,9 @@ pub enum Frame<'a> {
         version: u8,
         from: SteamId,
         to: SteamId,
+        /// Random for each run of the sending process: a session is bound to it, so a restarted peer, or
+        /// another process claiming the same Steam ID, is told apart from the one the session is with.
+        instance: u64,
     },
     Data {
         channel: i32,
@@ -43,7 +48,10 @@ pub enum Frame<'a> {
         number: i64,
         payload: &'a [u8],
     },
-    Accept,
+    /// Carries the acceptor's instance, so the initiator's session is bound to it too.
+    Accept {
+        instance: u64,
+    },
     Close,
     Read {
         bytes: u64,
@@ -96,6 +104,7 @@ impl Frame<'_> {
                     version: body[0],
                     from: SteamId(read_u64(&body[1..9])),
                     to: SteamId(read_u64(&body[9..17])),
+                    instance: read_u64(&body[17..25]),
                 })
             }
             DATA => {
@@ -115,7 +124,9 @@ impl Frame<'_> {
                     payload: &body[16..],
                 })
             }
-            ACCEPT => exact(1).map(|()| Frame::Accept),
+            ACCEPT => exact(9).map(|()| Frame::Accept {
+                instance: read_u64(&body[0..8]),
+            }),
             READ => exact(9).map(|()| Frame::Read {
                 bytes: read_u64(&body[0..8]),
             }),
@@ -127,12 +138,18 @@ impl Frame<'_> {
     /// Serialises the frame into a new buffer.
     pub fn encode(&self) -> Vec<u8> {
         match *self {
-            Frame::Hello { version, from, to } => {
+            Frame::Hello {
+                version,
+                from,
+                to,
+                instance,
+            } => {
                 let mut bytes = Vec::with_capacity(HELLO_LEN);
                 bytes.push(HELLO);
                 bytes.push(version);
                 bytes.extend_from_slice(&from.0.to_le_bytes());
                 bytes.extend_from_slice(&to.0.to_le_bytes());
+                bytes.extend_from_slice(&instance.to_le_bytes());
                 bytes
             }
             Frame::Data {
@@ -149,7 +166,11 @@ impl Frame<'_> {
                 bytes.extend_from_slice(payload);
                 bytes
             }
-            Frame::Accept => vec![ACCEPT],
+            Frame::Accept { instance } => {
+                let mut frame = vec![ACCEPT];
+                frame.extend_from_slice(&instance.to_le_bytes());
+                frame
+            }
             Frame::Close => vec![CLOSE],
             Frame::Read { bytes } => {
                 let mut frame = vec![READ];
@@ -221,6 +242,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             from: SteamId(76_561_197_960_265_729),
             to: SteamId(u64::MAX),
+            instance: 0x0123_4567_89ab_cdef,
         });
         round_trip(Frame::Data {
             channel: i32::MAX,
@@ -234,7 +256,7 @@ mod tests {
             number: 0,
             payload: &[],
         });
-        round_trip(Frame::Accept);
+        round_trip(Frame::Accept { instance: 7 });
         round_trip(Frame::Close);
         round_trip(Frame::Read { bytes: u64::MAX });
     }
@@ -256,6 +278,7 @@ mod tests {
                 version: 1,
                 from: SteamId(1),
                 to: SteamId(2),
+                instance: 3,
             }
             .encode(),
             Frame::Data {
@@ -279,11 +302,13 @@ mod tests {
     #[test]
     fn trailing_bytes_after_fixed_frames_are_rejected() {
         assert!(Frame::decode(&[ACCEPT, 0]).is_err());
+        assert!(Frame::decode(&[ACCEPT, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
         assert!(Frame::decode(&[CLOSE, 0]).is_err());
         let mut hello = Frame::Hello {
             version: 1,
             from: SteamId(1),
             to: SteamId(2),
+            instance: 3,
         }
         .encode();
         hello.push(0);
