@@ -141,3 +141,43 @@ fn transfer_through(impairment: Impairment, count: u32) {
     assert_eq!(received, count);
     println!("unreliable: {unreliable} of {count} delivered (duplicates count twice)");
 }
+
+/// One side closes the session in every request handler while the other keeps sending with
+/// AUTORESTART_BROKEN_SESSION: every cycle is a fresh session (connection slots reused at once, stale packets
+/// of the closed connection still in flight), and none of them fails; each is closed by the peer, which Steam
+/// does not report.
+#[test]
+fn sessions_closed_in_every_request_handler_keep_reopening_without_failing() {
+    let (mut a, mut b, a_id, b_id, _relay) = pair_through(Impairment {
+        loss: 0.0,
+        duplicate: 0.0,
+        delay: Duration::ZERO,
+        jitter: Duration::ZERO,
+    });
+    const CYCLES: usize = 1000;
+    let restart = send_flags::RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
+    let (mut a_events, mut b_events) = (Vec::new(), Vec::new());
+    let mut cycles = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while cycles < CYCLES {
+        assert!(
+            Instant::now() < deadline,
+            "only {cycles} of {CYCLES} cycles"
+        );
+        let result = a.send_message_to_user(b_id, b"again", restart, 0);
+        assert!(
+            [SteamResult::OK, SteamResult::LIMIT_EXCEEDED].contains(&result),
+            "{result:?}"
+        );
+        a.poll(&mut a_events);
+        b.poll(&mut b_events);
+        for event in b_events.drain(..) {
+            if event == (BackendEvent::SessionRequest { remote: a_id }) {
+                assert!(b.close_session_with_user(a_id));
+                cycles += 1;
+            }
+        }
+        assert!(a_events.is_empty(), "after {cycles} cycles: {a_events:?}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}

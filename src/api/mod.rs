@@ -429,7 +429,9 @@ impl SteamNetworkingMessages {
 
     fn active_description(&self) -> String {
         match self.backend.as_deref() {
-            Some(backend) if backend.name() == "steam" => "Steamworks active.".into(),
+            Some(backend) if backend.kind() == backend::config::BackendKind::Steam => {
+                "Steamworks active.".into()
+            }
             Some(backend) => format!(
                 "Steamworks active ({} backend, Steam ID {}).",
                 backend.name(),
@@ -487,7 +489,7 @@ impl SteamNetworkingMessages {
             message: format!("app_id {app_id} is not a Steam app ID (0 to 4294967295)"),
         })?;
         let backend = backend::open(app_id, &settings::config_sources())?;
-        if backend.name() != "steam" {
+        if backend.kind() != backend::config::BackendKind::Steam {
             // Always shown (not only at GODOT_STEAM_LOG=info): users need this ID to reach the instance.
             let steam_id = backend.local_steam_id();
             let local_id = backend::config::LocalConfig::local_id_of(steam_id)

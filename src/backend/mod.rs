@@ -90,8 +90,16 @@ pub enum BackendEvent {
 /// Arguments are already validated by the caller (non-zero Steam IDs, channels >= 0, payloads within
 /// [`crate::steam_types::MAX_STEAM_PACKET_SIZE`]); a backend still must not panic on anything.
 pub trait MessagesBackend {
+    /// Which backend this is.
+    fn kind(&self) -> config::BackendKind;
+
     /// A short name for logs and the demo ("steam", "local").
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        match self.kind() {
+            config::BackendKind::Steam => "steam",
+            config::BackendKind::Local => "local",
+        }
+    }
 
     /// The Steam ID this process talks as.
     fn local_steam_id(&self) -> SteamId;

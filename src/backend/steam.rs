@@ -212,8 +212,8 @@ fn real_time_status(status: &sys::SteamNetConnectionRealTimeStatus_t) -> RealTim
 }
 
 impl MessagesBackend for SteamBackend {
-    fn name(&self) -> &'static str {
-        "steam"
+    fn kind(&self) -> super::config::BackendKind {
+        super::config::BackendKind::Steam
     }
 
     fn local_steam_id(&self) -> SteamId {

@@ -1068,8 +1068,8 @@ impl LocalBackend {
 }
 
 impl MessagesBackend for LocalBackend {
-    fn name(&self) -> &'static str {
-        "local"
+    fn kind(&self) -> super::config::BackendKind {
+        super::config::BackendKind::Local
     }
 
     fn local_steam_id(&self) -> SteamId {
