@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use godot_steam_messages::backend::config::LocalConfig;
-use godot_steam_messages::backend::local::LocalBackend;
 use godot_steam_messages::backend::local::transport::Clock;
 use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
+use godot_steam_messages::backend::local::{self, LocalBackend};
 use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
 use godot_steam_messages::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
 
@@ -200,6 +200,7 @@ impl RawPeer {
                 peer_limit: 1,
                 channel_limit: 2,
                 time: Box::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
+                checksum: Some(Box::new(local::ENET_CHECKSUM)),
                 ..rusty_enet::HostSettings::default()
             },
         )
@@ -664,6 +665,7 @@ fn forge_requests(p: &mut Pair, first: u64, count: u64) -> (rusty_enet::Host<Udp
             peer_limit: count as usize,
             channel_limit: 2,
             time: Box::new(move || Duration::from_micros(time.load(Ordering::SeqCst))),
+            checksum: Some(Box::new(local::ENET_CHECKSUM)),
             ..rusty_enet::HostSettings::default()
         },
     )

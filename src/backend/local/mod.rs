@@ -31,6 +31,13 @@ use transport::{Clock, ImpairedSocket, Impairment};
 use warnings::{RepeatedWarnings, WarningKind};
 use wire::{Frame, PROTOCOL_VERSION};
 
+/// ENet's CRC32 over every datagram, seeded with the connection's random 32-bit connect ID. It is what binds a
+/// datagram to one connection: ENet's own session ID has two bits and ENet reuses a freed peer slot at once, so
+/// without it a late packet of a closed connection (a retransmitted DISCONNECT, typically) is taken for one of
+/// the next connection on that slot and kills it — a session closed and reopened in a loop failed within a few
+/// hundred cycles. Hosts speaking to this backend must use it too.
+pub const ENET_CHECKSUM: fn(&[&[u8]]) -> u32 = rusty_enet::crc32;
+
 /// ENet channel for everything reliable (HELLO first, so it precedes data), and for unreliable data.
 const RELIABLE_CHANNEL: u8 = 0;
 const UNRELIABLE_CHANNEL: u8 = 1;
@@ -167,6 +174,7 @@ impl LocalBackend {
                 peer_limit: peer_limit(config.max_sessions),
                 channel_limit: 2,
                 time: Box::new(move || host_clock()),
+                checksum: Some(Box::new(ENET_CHECKSUM)),
                 ..HostSettings::default()
             },
         )

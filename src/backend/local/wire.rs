@@ -18,8 +18,9 @@ use std::fmt;
 use crate::steam_types::SteamId;
 
 /// Bumped whenever a frame's layout or meaning changes (2: READ counts [`super::session::message_cost`],
-/// HELLO carries the instance); peers with another version are refused.
-pub const PROTOCOL_VERSION: u8 = 2;
+/// HELLO carries the instance; 3: every datagram carries ENet's checksum, see
+/// [`super::ENET_CHECKSUM`]); peers with another version are refused.
+pub const PROTOCOL_VERSION: u8 = 3;
 
 const HELLO: u8 = 1;
 const DATA: u8 = 2;
