@@ -269,9 +269,18 @@ impl Session {
     /// The peer opened a connection to us (its HELLO): a request is owed at once, as Steam posts one for each
     /// new incoming connection, before any message has arrived. Its first messages may still be on the way
     /// (on a lossy link, behind retransmissions for seconds), and the peer's connect timeout runs meanwhile.
+    /// On a session we opened, it also means the peer accepted ours: a peer connects to us only to send, and
+    /// sending accepts, as on Steam. Its ACCEPT may still be on the way (retransmitted over a lossy link, or
+    /// after its first messages), and the session must not read as connecting while messages flow.
     pub fn peer_connected(&mut self) {
-        if !self.accepted_locally && !self.phase.is_broken() {
+        if self.phase.is_broken() {
+            return;
+        }
+        if !self.accepted_locally {
             self.request_due = true;
+        }
+        if self.sending_since.is_some() {
+            self.accepted_by_peer();
         }
     }
 
@@ -511,6 +520,29 @@ mod tests {
             !session.take_request(secs(2)),
             "an accepted session is asked no more"
         );
+    }
+
+    #[test]
+    fn a_session_we_opened_is_connected_once_the_peer_connects_back() {
+        let mut session = Session::new(PEER, secs(0));
+        session.sending_since = Some(secs(0));
+        session.accept();
+        assert_eq!(
+            session.phase,
+            Phase::Connecting,
+            "its ACCEPT has not arrived"
+        );
+        session.peer_connected();
+        assert_eq!(session.phase, Phase::Connected);
+        assert!(!session.connect_timed_out(secs(60), secs(10)));
+    }
+
+    #[test]
+    fn a_peer_connecting_to_a_session_we_did_not_open_leaves_it_a_request() {
+        let mut session = Session::new(PEER, secs(0));
+        session.peer_connected();
+        assert_eq!(session.phase, Phase::Connecting);
+        assert!(!session.accepted_remotely);
     }
 
     #[test]
