@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         let (op, a, b) = (chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0));
         now += Duration::from_millis(u64::from(a) * 40);
         let size = usize::from(b) * 997;
-        match op % 9 {
+        match op % 10 {
             0 => {
                 let flags = if b % 2 == 0 { 8 } else { 0 };
                 let packet = Packet::reliable(vec![a; size]);
@@ -44,7 +44,8 @@ fuzz_target!(|data: &[u8]| {
             7 => {
                 let _ = session.queue(vec![0; size], size, b % 2 == 0);
             }
-            _ => session.traffic.tick(now),
+            8 => session.traffic.tick(now),
+            _ => session.peer_connected(),
         }
         let held_unreliable: u64 = session
             .held
