@@ -614,6 +614,54 @@ fn instances_see_each_other_through_presence() {
     });
 }
 
+/// A launch line shared by every instance (`--steam-peer` for each of them) lists our own ID too: nothing is
+/// sent there, or whatever stands at that address (a relay in front of the peer) takes us for the peer.
+#[test]
+fn presence_goes_to_configured_peers_but_not_to_an_address_configured_for_our_own_id() {
+    let (own, other) = (
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    for socket in [&own, &other] {
+        socket.set_nonblocking(true).unwrap();
+    }
+    let (id, peer_id) = (LocalConfig::steam_id_of(1), LocalConfig::steam_id_of(2));
+    let time = Arc::new(AtomicU64::new(1_000_000));
+    let clock_time = Arc::clone(&time);
+    let clock: Clock = Arc::new(move || Duration::from_micros(clock_time.load(Ordering::SeqCst)));
+    let mut backend = LocalBackend::with_socket(
+        id,
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        LocalConfig {
+            app_id: TEST_APP_ID,
+            peers: vec![
+                (id, own.local_addr().unwrap()),
+                (peer_id, other.local_addr().unwrap()),
+            ],
+            ..LocalConfig::default()
+        },
+        clock,
+    )
+    .unwrap();
+    let mut buffer = [0u8; 2048];
+    let mut events = Vec::new();
+    let deadline = Instant::now() + PATIENCE;
+    let mut announcements = 0;
+    while announcements < 3 {
+        assert!(Instant::now() < deadline, "timed out waiting for presence");
+        time.fetch_add(1_100_000, Ordering::SeqCst);
+        backend.poll(&mut events);
+        std::thread::sleep(Duration::from_millis(1));
+        while other.recv_from(&mut buffer).is_ok() {
+            announcements += 1;
+        }
+    }
+    assert!(
+        own.recv_from(&mut buffer).is_err(),
+        "nothing is sent to the address configured for our own ID"
+    );
+}
+
 #[test]
 fn instances_of_another_app_id_are_not_listed() {
     let (a_app, b_app) = (TEST_APP_ID, TEST_APP_ID + 1);

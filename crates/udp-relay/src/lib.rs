@@ -82,6 +82,11 @@ fn relay_loop(
             let socket = if from_a { side_a } else { side_b };
             while let Ok((size, source)) = socket.recv_from(&mut buffer) {
                 idle = false;
+                // A is whoever talks to `for_a`, except B itself: a datagram from B there (its presence
+                // announcement, say) must not turn the relay around and send B's traffic back to B.
+                if from_a && source == b_address {
+                    continue;
+                }
                 if from_a {
                     a_address = Some(source);
                 }

@@ -985,7 +985,17 @@ impl LocalBackend {
             .filter(|&port| port != own_port)
             .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
             .collect();
-        targets.extend(self.config.peers.iter().map(|(_, address)| *address));
+        // Not to an address configured for our own ID: a launch line shared by every instance lists them all,
+        // and announcing to our own entry sends our presence where the peer expects only itself (a relay in
+        // front of that peer took it for the peer and sent its traffic back to us).
+        let local_id = self.local_id;
+        targets.extend(
+            self.config
+                .peers
+                .iter()
+                .filter(|(id, _)| *id != local_id)
+                .map(|(_, address)| *address),
+        );
         if self.config.broadcast {
             targets.extend(
                 (1..=MAX_LOCAL_ID)
