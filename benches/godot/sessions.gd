@@ -186,7 +186,10 @@ func stand_in(args: Dictionary) -> String:
 	if error != OK:
 		return "create_host_bound failed: %s" % error_string(error)
 	print("BENCH_READY")
+	# ACCEPT carries the accepting process run's 64-bit instance (little-endian), one for the whole stand-in.
 	var accept := PackedByteArray([FRAME_ACCEPT])
+	accept.resize(9)
+	accept.encode_u64(1, (randi() << 32) | randi())
 	while not timed_out():
 		while true:
 			var event: Array = host.service()

@@ -104,7 +104,16 @@ pub struct LocalConfig {
     /// The game's Steam app ID (from `steamInit`, not from these sources): instances announce it and list
     /// only peers of the same app, as Steam shows a game only its own players.
     pub app_id: u32,
+    /// Speak plain ENet, without the checksum that binds each datagram to its connection (see
+    /// `local::ENET_CHECKSUM`), so a host built on Godot's own `ENetConnection` (which has no checksum) can
+    /// stand in for peers, as the sessions benchmark's does. Set only by [`PLAIN_ENET_ENV`]; such a link is
+    /// open to late packets of a closed connection again.
+    pub plain_enet: bool,
 }
+
+/// Environment variable (`1`) that sets [`LocalConfig::plain_enet`]: a harness's knob, not a game's option,
+/// so it has no user argument or project setting.
+pub const PLAIN_ENET_ENV: &str = "GODOT_STEAM_PLAIN_ENET";
 
 impl Default for LocalConfig {
     fn default() -> Self {
@@ -121,6 +130,7 @@ impl Default for LocalConfig {
             broadcast: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
             app_id: 0,
+            plain_enet: false,
         }
     }
 }
@@ -297,6 +307,10 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
             )));
         }
     };
+    config.plain_enet = sources
+        .env
+        .get(PLAIN_ENET_ENV)
+        .is_some_and(|value| value == "1");
     Ok((kind, config))
 }
 
@@ -459,6 +473,13 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn plain_enet_is_only_for_a_harness_that_sets_its_variable() {
+        assert!(!resolve(&sources(&[], &[], &[])).unwrap().1.plain_enet);
+        let set = resolve(&sources(&[], &[(PLAIN_ENET_ENV, "1")], &[]));
+        assert!(set.unwrap().1.plain_enet);
     }
 
     #[test]

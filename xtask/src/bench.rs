@@ -361,6 +361,8 @@ impl Plan {
                 let most = self.sessions.iter().copied().max().unwrap_or(0);
                 if side == Side::Ours {
                     a_env.push(("GODOT_STEAM_PEERS".to_owned(), session_peers(most, b_id)));
+                    // The stand-in is Godot's ENetConnection, which has no ENet checksum.
+                    a_env.push(("GODOT_STEAM_PLAIN_ENET".to_owned(), "1".to_owned()));
                     // Past the default of 128, plus the session with b itself.
                     a_env.push((
                         "GODOT_STEAM_MAX_SESSIONS".to_owned(),

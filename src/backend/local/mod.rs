@@ -174,7 +174,11 @@ impl LocalBackend {
                 peer_limit: peer_limit(config.max_sessions),
                 channel_limit: 2,
                 time: Box::new(move || host_clock()),
-                checksum: Some(Box::new(ENET_CHECKSUM)),
+                checksum: if config.plain_enet {
+                    None
+                } else {
+                    Some(Box::new(ENET_CHECKSUM))
+                },
                 ..HostSettings::default()
             },
         )
