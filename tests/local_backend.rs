@@ -1236,6 +1236,7 @@ fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
         let announcement = encode_presence(Presence {
             steam_id,
             app_id: TEST_APP_ID,
+            instance: 1,
         });
         impostor
             .send_to(&announcement, p.b.local_address())

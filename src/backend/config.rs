@@ -109,6 +109,9 @@ pub struct LocalConfig {
     /// stand in for peers, as the sessions benchmark's does. Set only by [`PLAIN_ENET_ENV`]; such a link is
     /// open to late packets of a closed connection again.
     pub plain_enet: bool,
+    /// Fixes every random choice (ENet's connect IDs, this run's instance, simulated loss) so that a run
+    /// replays exactly: for deterministic tests only; no option or variable sets it.
+    pub seed: Option<u64>,
 }
 
 /// Environment variable (`1`) that sets [`LocalConfig::plain_enet`]: a harness's knob, not a game's option,
@@ -131,6 +134,7 @@ impl Default for LocalConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             app_id: 0,
             plain_enet: false,
+            seed: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! tie-break. The initiator's first packet, HELLO, names both Steam IDs (ENet's own connect data is only 32
 //! bits). The receiver answers ACCEPT and CLOSE back over the same connection.
 
+pub mod memory_network;
 pub mod session;
 pub mod transport;
 pub mod warnings;
@@ -27,7 +28,7 @@ use crate::steam_types::{
     InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, send_flags,
 };
 use session::{END_NO_ROUTE, END_PEER_RESTARTED, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
-use transport::{Clock, ImpairedSocket, Impairment};
+use transport::{Clock, Datagrams, ImpairedSocket, Impairment};
 use warnings::{RepeatedWarnings, WarningKind};
 use wire::{Frame, PROTOCOL_VERSION};
 
@@ -109,11 +110,12 @@ struct Links {
     incoming: Option<PeerID>,
 }
 
-/// Networking Messages over ENet, without Steam.
-pub struct LocalBackend {
+/// Networking Messages over ENet, without Steam: over UDP, or over a [`memory_network`] in deterministic
+/// tests.
+pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     local_id: SteamId,
     config: LocalConfig,
-    host: Host<ImpairedSocket>,
+    host: Host<ImpairedSocket<D>>,
     clock: Clock,
     sessions: HashMap<SteamId, Session>,
     links: HashMap<SteamId, Links>,
@@ -145,11 +147,13 @@ impl LocalBackend {
         let (local_id, socket) = bind(&config)?;
         Self::with_socket(LocalConfig::steam_id_of(local_id), socket, config, clock)
     }
+}
 
-    /// Runs on an already bound socket as `local_id` (tests bind ephemeral ports).
+impl<D: Datagrams + 'static> LocalBackend<D> {
+    /// Runs on an already bound socket as `local_id` (tests bind ephemeral ports, or use an in-memory network).
     pub fn with_socket(
         local_id: SteamId,
-        socket: UdpSocket,
+        socket: D,
         config: LocalConfig,
         clock: Clock,
     ) -> Result<Self, InitError> {
@@ -158,7 +162,10 @@ impl LocalBackend {
             lag: config.fake_lag,
             jitter: config.fake_jitter,
         };
-        let socket = ImpairedSocket::new(socket, impairment, clock.clone());
+        // With a seed, every random choice follows it: the simulated loss here, ENet's (its connect IDs), and
+        // this run's instance.
+        let seed = config.seed;
+        let socket = ImpairedSocket::new(socket, impairment, clock.clone(), seed);
         if config.broadcast {
             socket
                 .set_broadcast(true)
@@ -179,6 +186,7 @@ impl LocalBackend {
                 } else {
                     Some(Box::new(ENET_CHECKSUM))
                 },
+                seed: seed.map(|seed| seed as u32),
                 ..HostSettings::default()
             },
         )
@@ -203,7 +211,10 @@ impl LocalBackend {
             last_read_report: Duration::ZERO,
             last_keepalive: Duration::ZERO,
             warnings: RepeatedWarnings::default(),
-            instance: fastrand::u64(..),
+            instance: seed.map_or_else(
+                || fastrand::u64(..),
+                |seed| fastrand::Rng::with_seed(seed).u64(..),
+            ),
             announce_shutdown: true,
         })
     }
@@ -968,6 +979,7 @@ impl LocalBackend {
                 && (own_port || configured)
             {
                 self.visible.insert(presence.steam_id, (address, now));
+                self.notice_restart(presence.steam_id, presence.instance);
             }
         }
         self.visible
@@ -982,6 +994,7 @@ impl LocalBackend {
         let announcement = wire::encode_presence(wire::Presence {
             steam_id: self.local_id,
             app_id: self.config.app_id,
+            instance: self.instance,
         });
         let own_port = self.local_address.port();
         let mut targets: Vec<SocketAddr> = (1..=MAX_LOCAL_ID)
@@ -1009,6 +1022,25 @@ impl LocalBackend {
         let socket = self.host.socket();
         for target in targets {
             socket.send_datagram(&announcement, target);
+        }
+    }
+
+    /// A trusted announcement (from the ID's own port, or its configured address) of `remote`'s process run
+    /// `instance`. If our session with `remote` is bound to another run, that run has ended and the new one
+    /// does not know the session: fail it at once (Steam learns the same from the restarted peer's "no
+    /// connection" answer to the old session's traffic), rather than after the silence timeout with every
+    /// send meanwhile lost.
+    fn notice_restart(&mut self, remote: SteamId, instance: u64) {
+        let restarted = self.sessions.get(&remote).is_some_and(|session| {
+            !session.phase.is_broken()
+                && session.peer_instance.is_some_and(|bound| bound != instance)
+        });
+        if restarted {
+            self.fail_session(
+                remote,
+                END_PEER_RESTARTED,
+                "The peer restarted: its new run does not know this session",
+            );
         }
     }
 
@@ -1089,7 +1121,7 @@ impl LocalBackend {
     }
 }
 
-impl MessagesBackend for LocalBackend {
+impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
     fn kind(&self) -> super::config::BackendKind {
         super::config::BackendKind::Local
     }
@@ -1318,7 +1350,7 @@ impl MessagesBackend for LocalBackend {
     }
 }
 
-impl Drop for LocalBackend {
+impl<D: Datagrams + 'static> Drop for LocalBackend<D> {
     fn drop(&mut self) {
         if !self.announce_shutdown {
             return;

@@ -1,5 +1,6 @@
-//! The local backend's UDP socket as ENet sees it, with optional simulated loss, lag and jitter (in the
-//! spirit of Steam's FakePacketLoss/FakePacketLag) applied to outgoing datagrams.
+//! The local backend's datagram socket as ENet sees it, with optional simulated loss, lag and jitter (in the
+//! spirit of Steam's FakePacketLoss/FakePacketLag) applied to outgoing datagrams. The datagrams travel over a
+//! real UDP socket, or over a [`super::memory_network`] in deterministic tests.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -43,9 +44,49 @@ struct Delayed {
     bytes: Vec<u8>,
 }
 
-/// A UDP socket for ENet that can drop and delay what it sends.
-pub struct ImpairedSocket {
-    socket: UdpSocket,
+/// What the local backend needs from a datagram socket: a real [`UdpSocket`], or an endpoint of an
+/// in-memory network.
+pub trait Datagrams {
+    /// Sends one datagram; like UDP, delivery is not promised.
+    fn send_to(&self, bytes: &[u8], address: SocketAddr) -> io::Result<usize>;
+    /// The next datagram received, or an error of kind `WouldBlock` when there is none.
+    fn recv_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+    fn set_broadcast(&self, on: bool) -> io::Result<()>;
+    /// Makes the socket non-blocking with the buffer sizes ENet asks for.
+    fn prepare(&self, options: SocketOptions) -> io::Result<()>;
+}
+
+impl Datagrams for UdpSocket {
+    fn send_to(&self, bytes: &[u8], address: SocketAddr) -> io::Result<usize> {
+        UdpSocket::send_to(self, bytes, address)
+    }
+
+    fn recv_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        UdpSocket::recv_from(self, buffer)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UdpSocket::local_addr(self)
+    }
+
+    fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        UdpSocket::set_broadcast(self, on)
+    }
+
+    fn prepare(&self, options: SocketOptions) -> io::Result<()> {
+        // The buffer sizes ENet asks for (the C library sets them too; std cannot): the OS default is small
+        // enough that bursts of small unreliable messages overflow it.
+        let socket = socket2::SockRef::from(self);
+        let _ = socket.set_recv_buffer_size(options.receive_buffer);
+        let _ = socket.set_send_buffer_size(options.send_buffer);
+        self.set_nonblocking(true)
+    }
+}
+
+/// A datagram socket for ENet that can drop and delay what it sends.
+pub struct ImpairedSocket<D: Datagrams = UdpSocket> {
+    socket: D,
     impairment: Impairment,
     clock: Clock,
     rng: fastrand::Rng,
@@ -55,13 +96,14 @@ pub struct ImpairedSocket {
     presence: Vec<(wire::Presence, SocketAddr)>,
 }
 
-impl ImpairedSocket {
-    pub fn new(socket: UdpSocket, impairment: Impairment, clock: Clock) -> Self {
+impl<D: Datagrams> ImpairedSocket<D> {
+    /// `seed` fixes the random choice of datagrams lost and their jitter (tests that replay exactly).
+    pub fn new(socket: D, impairment: Impairment, clock: Clock, seed: Option<u64>) -> Self {
         Self {
             socket,
             impairment,
             clock,
-            rng: fastrand::Rng::new(),
+            rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
             delayed: BinaryHeap::new(),
             sequence: 0,
             presence: Vec::new(),
@@ -106,17 +148,12 @@ impl ImpairedSocket {
     }
 }
 
-impl Socket for ImpairedSocket {
+impl<D: Datagrams + 'static> Socket for ImpairedSocket<D> {
     type Address = SocketAddr;
     type Error = io::Error;
 
     fn init(&mut self, options: SocketOptions) -> Result<(), io::Error> {
-        // The buffer sizes ENet asks for (the C library sets them too; std cannot): the OS default is small
-        // enough that bursts of small unreliable messages overflow it.
-        let socket = socket2::SockRef::from(&self.socket);
-        let _ = socket.set_recv_buffer_size(options.receive_buffer);
-        let _ = socket.set_send_buffer_size(options.send_buffer);
-        self.socket.set_nonblocking(true)
+        self.socket.prepare(options)
     }
 
     fn send(&mut self, address: SocketAddr, buffer: &[u8]) -> Result<usize, io::Error> {

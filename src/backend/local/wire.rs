@@ -183,9 +183,10 @@ impl Frame<'_> {
 }
 
 /// Marks a presence announcement: a bare UDP datagram beside ENet's traffic on the same socket, saying
-/// "Steam ID X of app Y listens here". Its fixed length and magic keep it apart from ENet's own datagrams.
-const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES2";
-pub const PRESENCE_LEN: usize = 20;
+/// "Steam ID X of app Y listens here, in its process run Z". Its fixed length and magic keep it apart from
+/// ENet's own datagrams.
+const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES3";
+pub const PRESENCE_LEN: usize = 28;
 
 /// What a presence announcement says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +194,9 @@ pub struct Presence {
     pub steam_id: SteamId,
     /// The announcing game's Steam app ID: as on Steam, games only see players of their own app.
     pub app_id: u32,
+    /// The announcing process run (as in [`Frame::Hello`]): a peer that restarted announces a new one, which
+    /// ends its old sessions at once, as Steam's "no connection" reply to the old session's traffic does.
+    pub instance: u64,
 }
 
 /// A presence announcement's bytes.
@@ -200,7 +204,8 @@ pub fn encode_presence(presence: Presence) -> [u8; PRESENCE_LEN] {
     let mut bytes = [0; PRESENCE_LEN];
     bytes[..8].copy_from_slice(&PRESENCE_MAGIC);
     bytes[8..16].copy_from_slice(&presence.steam_id.0.to_le_bytes());
-    bytes[16..].copy_from_slice(&presence.app_id.to_le_bytes());
+    bytes[16..20].copy_from_slice(&presence.app_id.to_le_bytes());
+    bytes[20..].copy_from_slice(&presence.instance.to_le_bytes());
     bytes
 }
 
@@ -212,7 +217,8 @@ pub fn decode_presence(bytes: &[u8]) -> Option<Presence> {
     let steam_id = SteamId(read_u64(&bytes[8..16]));
     steam_id.is_valid().then(|| Presence {
         steam_id,
-        app_id: read_u32(&bytes[16..]),
+        app_id: read_u32(&bytes[16..20]),
+        instance: read_u64(&bytes[20..]),
     })
 }
 
@@ -334,7 +340,11 @@ mod tests {
 
     #[test]
     fn presence_round_trips_and_rejects_other_datagrams() {
-        let presence = |steam_id, app_id| Presence { steam_id, app_id };
+        let presence = |steam_id, app_id| Presence {
+            steam_id,
+            app_id,
+            instance: 0x0123_4567_89ab_cdef,
+        };
         let id = SteamId(76_561_197_960_265_729);
         let announced = presence(id, 480);
         assert_eq!(
@@ -345,12 +355,17 @@ mod tests {
             decode_presence(&encode_presence(presence(SteamId(0), 480))),
             None
         );
-        assert_eq!(decode_presence(b"GSMPRES2short"), None);
+        assert_eq!(decode_presence(b"GSMPRES3short"), None);
         assert_eq!(decode_presence(&[0; PRESENCE_LEN]), None);
-        // The first format (no app ID) is not mistaken for this one.
+        // Earlier formats (no app ID; no instance) are not mistaken for this one.
         let mut first_format = b"GSMPRES1".to_vec();
         first_format.extend_from_slice(&id.0.to_le_bytes());
         assert_eq!(decode_presence(&first_format), None);
+        let mut second_format = b"GSMPRES2".to_vec();
+        second_format.extend_from_slice(&id.0.to_le_bytes());
+        second_format.extend_from_slice(&480u32.to_le_bytes());
+        second_format.extend_from_slice(&[0; 8]);
+        assert_eq!(decode_presence(&second_format), None);
     }
 
     #[test]
