@@ -3,23 +3,16 @@
 //! choice seeded. Nothing here depends on the machine's speed or on the kernel: a failure names its seed and
 //! fails again the same way.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use godot_steam_messages::backend::config::LocalConfig;
-use godot_steam_messages::backend::local::LocalBackend;
-use godot_steam_messages::backend::local::memory_network::{
-    Conditions, ManualClock, MemoryEndpoint, MemoryNetwork,
-};
-use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
-use godot_steam_messages::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
-
-type SimBackend = LocalBackend<MemoryEndpoint>;
+use godot_steam_messages::backend::BackendEvent;
+use godot_steam_messages::backend::MessagesBackend;
+use godot_steam_messages::backend::local::memory_network::Conditions;
+use godot_steam_messages::backend::local::simulation::{SimulatedBackend, Simulation, address, id};
+use godot_steam_messages::steam_types::{ConnectionState, SteamResult, send_flags};
 
 const RELIABLE: i32 = send_flags::RELIABLE;
 const RESTART: i32 = send_flags::RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
-/// Protocol time per step: about a game frame at 1,000 fps, fine enough for ENet's timers.
-const STEP: Duration = Duration::from_millis(1);
 
 /// A lossy, reordering link: 5% lost, 5% duplicated, 2–5 ms one way.
 const ROUGH: Conditions = Conditions {
@@ -29,96 +22,34 @@ const ROUGH: Conditions = Conditions {
     jitter: Duration::from_millis(3),
 };
 
-/// One simulated world: a network, a clock, and the backends on it (one per local ID, `None` while that
-/// process is not running).
-struct World {
-    clock: ManualClock,
-    network: MemoryNetwork,
-    backends: Vec<Option<SimBackend>>,
-    events: Vec<Vec<BackendEvent>>,
-    seed: u64,
-    /// Runs started so far, so that every run of a process gets its own randomness.
-    runs: u64,
+/// The tests' view of a [`Simulation`]: a missing process or a missed deadline fails the test, naming the
+/// seed that replays it.
+struct World(Simulation);
+
+impl std::ops::Deref for World {
+    type Target = Simulation;
+    fn deref(&self) -> &Simulation {
+        &self.0
+    }
 }
 
-fn address(local: usize) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 40_000 + local as u16))
-}
-
-fn id(local: usize) -> SteamId {
-    LocalConfig::steam_id_of(local as u32)
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Simulation {
+        &mut self.0
+    }
 }
 
 impl World {
-    /// `count` backends (local IDs 1 to `count`), each configured with every other's address.
     fn new(count: usize, seed: u64, conditions: Conditions) -> Self {
-        let clock = ManualClock::new();
-        clock.advance(Duration::from_secs(1));
-        let network = MemoryNetwork::new(clock.clock(), seed);
-        network.set_conditions(conditions);
-        let mut world = Self {
-            clock,
-            network,
-            backends: (0..=count).map(|_| None).collect(),
-            events: vec![Vec::new(); count + 1],
-            seed,
-            runs: 0,
-        };
-        for local in 1..=count {
-            world.start(local);
-        }
-        world
+        Self(Simulation::new(count, seed, conditions))
     }
 
-    /// Starts (or starts again) the process with local ID `local`.
+    fn backend(&mut self, local: usize) -> &mut SimulatedBackend {
+        self.0.backend(local).expect("that process runs")
+    }
+
     fn start(&mut self, local: usize) {
-        self.runs += 1;
-        let count = self.backends.len() - 1;
-        let config = LocalConfig {
-            local_id: Some(local as u32),
-            peers: (1..=count)
-                .filter(|&other| other != local)
-                .map(|other| (id(other), address(other)))
-                .collect(),
-            app_id: 480,
-            seed: Some(self.seed.wrapping_mul(1_000_003).wrapping_add(self.runs)),
-            ..LocalConfig::default()
-        };
-        let socket = self.network.bind(address(local)).unwrap();
-        self.backends[local] =
-            Some(LocalBackend::with_socket(id(local), socket, config, self.clock.clock()).unwrap());
-        self.events[local].clear();
-    }
-
-    /// Ends the process with local ID `local` as a kill does: no word to its peers.
-    fn kill(&mut self, local: usize) {
-        if let Some(backend) = self.backends[local].take() {
-            backend.vanish();
-        }
-    }
-
-    fn backend(&mut self, local: usize) -> &mut SimBackend {
-        self.backends[local].as_mut().expect("that process runs")
-    }
-
-    fn now(&self) -> Duration {
-        self.clock.now()
-    }
-
-    /// Advances protocol time by one step and lets every running backend do a frame's work.
-    fn step(&mut self) {
-        self.clock.advance(STEP);
-        for (backend, events) in self.backends.iter_mut().zip(&mut self.events) {
-            if let Some(backend) = backend {
-                backend.poll(events);
-            }
-        }
-    }
-
-    fn run_for(&mut self, duration: Duration) {
-        for _ in 0..duration.as_millis() / STEP.as_millis() {
-            self.step();
-        }
+        assert!(self.0.start(local), "process {local} starts");
     }
 
     /// Steps until `done`, failing after `limit` of protocol time.
@@ -132,26 +63,6 @@ impl World {
             );
             self.step();
         }
-    }
-
-    fn take_events(&mut self, local: usize) -> Vec<BackendEvent> {
-        std::mem::take(&mut self.events[local])
-    }
-
-    fn state(&mut self, local: usize, remote: usize) -> ConnectionState {
-        self.backend(local)
-            .session_connection_info(id(remote))
-            .state
-    }
-
-    /// Every payload waiting on `channel`, oldest first.
-    fn receive(&mut self, local: usize, channel: i32) -> Vec<Vec<u8>> {
-        let mut payloads = Vec::new();
-        self.backend(local)
-            .receive_messages_on_channel(channel, usize::MAX, &mut |message| {
-                payloads.push(message.payload.to_vec())
-            });
-        payloads
     }
 }
 

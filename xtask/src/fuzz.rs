@@ -5,7 +5,12 @@ use std::path::Path;
 use std::process::Command;
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const TARGETS: &[&str] = &["wire_decode", "session_rules", "config_sources"];
+const TARGETS: &[&str] = &[
+    "wire_decode",
+    "session_rules",
+    "config_sources",
+    "network_sessions",
+];
 
 pub fn run(root: &Path, seconds: u32) -> Result<(), String> {
     ensure_cargo_fuzz()?;

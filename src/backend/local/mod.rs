@@ -9,6 +9,7 @@
 
 pub mod memory_network;
 pub mod session;
+pub mod simulation;
 pub mod transport;
 pub mod warnings;
 pub mod wire;

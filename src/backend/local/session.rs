@@ -269,18 +269,20 @@ impl Session {
     /// The peer opened a connection to us (its HELLO): a request is owed at once, as Steam posts one for each
     /// new incoming connection, before any message has arrived. Its first messages may still be on the way
     /// (on a lossy link, behind retransmissions for seconds), and the peer's connect timeout runs meanwhile.
-    /// On a session we opened, it also means the peer accepted ours: a peer connects to us only to send, and
-    /// sending accepts, as on Steam. Its ACCEPT may still be on the way (retransmitted over a lossy link, or
-    /// after its first messages), and the session must not read as connecting while messages flow.
+    /// It also means the peer accepted the session: a peer connects to us only to send, and sending accepts,
+    /// as on Steam. Its ACCEPT may still be on the way (retransmitted over a lossy link, or after its first
+    /// messages): a session we opened must not read as connecting while messages flow, and our replies to a
+    /// session it opened must not wait for an ACCEPT to beat the connect timeout. A session we have not
+    /// accepted stays a request.
     pub fn peer_connected(&mut self) {
         if self.phase.is_broken() {
             return;
         }
-        if !self.accepted_locally {
+        self.accepted_remotely = true;
+        if self.accepted_locally {
+            self.phase = Phase::Connected;
+        } else {
             self.request_due = true;
-        }
-        if self.sending_since.is_some() {
-            self.accepted_by_peer();
         }
     }
 
@@ -542,7 +544,17 @@ mod tests {
         let mut session = Session::new(PEER, secs(0));
         session.peer_connected();
         assert_eq!(session.phase, Phase::Connecting);
-        assert!(!session.accepted_remotely);
+        assert!(session.take_request(secs(0)));
+    }
+
+    #[test]
+    fn replies_to_a_peer_that_connected_first_never_wait_for_its_accept() {
+        let mut session = Session::new(PEER, secs(0));
+        session.peer_connected();
+        session.accept();
+        session.sending_since = Some(secs(1));
+        assert_eq!(session.phase, Phase::Connected);
+        assert!(!session.connect_timed_out(secs(60), secs(10)));
     }
 
     #[test]
