@@ -8,6 +8,7 @@
 //! bits). The receiver answers ACCEPT and CLOSE back over the same connection.
 
 pub mod memory_network;
+pub mod peers;
 pub mod session;
 pub mod simulation;
 pub mod transport;
@@ -28,7 +29,8 @@ use super::{
 use crate::steam_types::{
     InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, send_flags,
 };
-use session::{END_NO_ROUTE, END_PEER_RESTARTED, END_PROTOCOL, END_TIMEOUT, Inbound, Session};
+use peers::Peers;
+use session::{END_NO_ROUTE, END_PEER_RESTARTED, END_PROTOCOL, END_TIMEOUT, Inbound};
 use transport::{Clock, Datagrams, ImpairedSocket, Impairment};
 use warnings::{RepeatedWarnings, WarningKind};
 use wire::{Frame, PROTOCOL_VERSION};
@@ -104,13 +106,6 @@ struct Connection {
     since: Duration,
 }
 
-/// The two connections of one session.
-#[derive(Debug, Default, Clone, Copy)]
-struct Links {
-    outgoing: Option<PeerID>,
-    incoming: Option<PeerID>,
-}
-
 /// Networking Messages over ENet, without Steam: over UDP, or over a [`memory_network`] in deterministic
 /// tests.
 pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
@@ -118,8 +113,8 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     config: LocalConfig,
     host: Host<ImpairedSocket<D>>,
     clock: Clock,
-    sessions: HashMap<SteamId, Session>,
-    links: HashMap<SteamId, Links>,
+    /// Each remote user's session and connections.
+    peers: Peers,
     connections: HashMap<PeerID, Connection>,
     inbox: HashMap<i32, VecDeque<Inbound>>,
     /// What the unreliable messages waiting in `inbox` count for.
@@ -198,8 +193,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             config,
             host,
             clock,
-            sessions: HashMap::default(),
-            links: HashMap::default(),
+            peers: Peers::default(),
             connections: HashMap::default(),
             inbox: HashMap::default(),
             inbox_unreliable_cost: 0,
@@ -233,7 +227,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// How many sessions exist, in any state (for tests and memory measurements).
     pub fn session_count(&self) -> usize {
-        self.sessions.len()
+        self.peers.len()
     }
 
     fn now(&self) -> Duration {
@@ -277,7 +271,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 // Connected: from now on the silence timeout watches the peer.
                 self.configure_connected(peer);
                 let now = self.now();
-                if let Some(session) = self.sessions.get_mut(&remote) {
+                if let Some(session) = self.peers.session_mut(&remote) {
                     session.last_heard = now;
                 }
                 let hello = Frame::Hello {
@@ -320,7 +314,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let Some(remote) = connection.remote else {
             return;
         };
-        if let Some(links) = self.links.get_mut(&remote) {
+        if let Some(record) = self.peers.get_mut(&remote) {
+            let links = &mut record.links;
             if links.outgoing == Some(peer) {
                 links.outgoing = None;
             }
@@ -328,7 +323,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 links.incoming = None;
             }
         }
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
         if session.phase.is_broken() {
@@ -351,7 +346,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         if !we_talked {
             // A peer we never accepted went away: forget it quietly, as Steam does.
             self.close_links(remote, false);
-            self.sessions.remove(&remote);
+            self.peers.remove(&remote);
             return;
         }
         let connecting = connection.outgoing && !connection.connected;
@@ -440,7 +435,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 log::debug!("dropped data sent back over our own connection {}", peer.0);
             }
             (Frame::Accept { instance }, Some(remote)) => {
-                if let Some(session) = self.sessions.get_mut(&remote) {
+                if let Some(session) = self.peers.session_mut(&remote) {
                     session.peer_instance.get_or_insert(instance);
                     session.accepted_by_peer();
                     session.last_activity = (self.clock)();
@@ -448,7 +443,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 }
             }
             (Frame::Read { bytes }, Some(remote)) => {
-                if let Some(session) = self.sessions.get_mut(&remote) {
+                if let Some(session) = self.peers.session_mut(&remote) {
                     // Also the keep-alive.
                     session.last_heard = (self.clock)();
                     // Never backwards, never beyond what we sent: a confused peer cannot open the window wide.
@@ -457,7 +452,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 }
             }
             (Frame::Close, Some(remote)) => {
-                if let Some(session) = self.sessions.get_mut(&remote) {
+                if let Some(session) = self.peers.session_mut(&remote) {
                     session.closed_by_peer();
                 }
                 self.close_links(remote, false);
@@ -478,12 +473,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         if !self.claim_is_admitted(peer, from, instance) {
             return;
         }
-        let pending = self
-            .sessions
-            .values()
-            .filter(|session| !session.accepted_locally && session.sending_since.is_none())
-            .count();
-        if !self.sessions.contains_key(&from) && pending >= MAX_PENDING_SESSIONS {
+        if !self.peers.contains(&from) && self.peers.pending_requests() >= MAX_PENDING_SESSIONS {
             self.warn(WarningKind::RequestRefused, || {
                 format!(
                     "refused a session request from {from}: {MAX_PENDING_SESSIONS} requests are already pending"
@@ -499,23 +489,20 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let now = self.now();
         // A HELLO after the session broke starts a fresh one (the peer reopened it).
         if self
-            .sessions
-            .get(&from)
+            .peers
+            .session(&from)
             .is_some_and(|session| session.phase.is_broken())
         {
             self.drop_session(from);
         }
-        let links = self.links.entry(from).or_default();
-        if let Some(old) = links.incoming.replace(peer)
+        let record = self.peers.open(from, now);
+        if let Some(old) = record.links.incoming.replace(peer)
             && old != peer
         {
             self.connections.remove(&old);
             self.host.peer_mut(old).disconnect_later(0);
         }
-        let session = self
-            .sessions
-            .entry(from)
-            .or_insert_with(|| Session::new(from, now));
+        let session = &mut record.session;
         session.peer_instance.get_or_insert(instance);
         session.last_activity = now;
         session.last_heard = now;
@@ -537,7 +524,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// request.
     fn claim_is_admitted(&mut self, peer: PeerID, from: SteamId, instance: u64) -> bool {
         let now = self.now();
-        let Some(session) = self.sessions.get(&from) else {
+        let Some(session) = self.peers.session(&from) else {
             return true;
         };
         let bound_elsewhere = session.peer_instance.is_some_and(|bound| bound != instance);
@@ -576,7 +563,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         packet: Packet,
     ) {
         let now = self.now();
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
         if session.phase.is_broken() {
@@ -677,7 +664,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let Some(peer) = self.ready_outgoing(remote) else {
             return;
         };
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
         let queued = std::mem::take(&mut session.outbox);
@@ -689,7 +676,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     }
 
     fn ready_outgoing(&self, remote: SteamId) -> Option<PeerID> {
-        let peer = self.links.get(&remote)?.outgoing?;
+        let peer = self.peers.links(&remote).outgoing?;
         self.connections
             .get(&peer)
             .filter(|connection| connection.connected)
@@ -698,11 +685,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// Opens our connection to `remote` if there is none; why not when it cannot.
     fn ensure_outgoing(&mut self, remote: SteamId) -> Result<(), String> {
-        if self
-            .links
-            .get(&remote)
-            .is_some_and(|links| links.outgoing.is_some())
-        {
+        if self.peers.links(&remote).outgoing.is_some() {
             return Ok(());
         }
         let Some(address) = self.address_of(remote) else {
@@ -736,13 +719,13 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 since,
             },
         );
-        self.links.entry(remote).or_default().outgoing = Some(peer);
+        self.peers.open(remote, since).links.outgoing = Some(peer);
         Ok(())
     }
 
     /// Accepts `remote`'s session: releases held messages and tells the peer.
     fn accept(&mut self, remote: SteamId) {
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
         let was_accepted = session.accepted_locally;
@@ -750,9 +733,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         for message in released {
             self.deliver(message);
         }
-        if !was_accepted
-            && let Some(peer) = self.links.get(&remote).and_then(|links| links.incoming)
-        {
+        if !was_accepted && let Some(peer) = self.peers.links(&remote).incoming {
             let accept = Frame::Accept {
                 instance: self.instance,
             };
@@ -761,7 +742,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     }
 
     fn fail_session(&mut self, remote: SteamId, reason: i32, debug: &str) {
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
         if !session.fail(reason, debug) {
@@ -780,10 +761,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// Drops both connections with `remote`, first telling the peer when `notify` is set.
     fn close_links(&mut self, remote: SteamId, notify: bool) {
-        let Some(links) = self.links.remove(&remote) else {
+        let Some(record) = self.peers.get_mut(&remote) else {
             return;
         };
-        for peer in [links.outgoing, links.incoming].into_iter().flatten() {
+        let links = std::mem::take(&mut record.links);
+        for peer in links.all() {
             let connected = self
                 .connections
                 .remove(&peer)
@@ -798,7 +780,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     fn drop_session(&mut self, remote: SteamId) {
         self.close_links(remote, false);
-        self.sessions.remove(&remote);
+        self.peers.remove(&remote);
     }
 
     /// Sends each connected connection a keep-alive every [`KEEPALIVE_INTERVAL`], so the peer hears from us
@@ -818,7 +800,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             .filter(|(_, connection)| connection.connected)
             .filter_map(|(peer, connection)| {
                 let remote = connection.remote?;
-                let session = self.sessions.get(&remote)?;
+                let session = self.peers.session(&remote)?;
                 let frame = if connection.outgoing && !session.accepted_remotely {
                     Frame::Hello {
                         version: PROTOCOL_VERSION,
@@ -849,17 +831,16 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// Sessions whose peer has sent nothing for [`PEER_SILENCE_TIMEOUT`] although a connection to it is up.
     fn silent_peers(&self, now: Duration) -> Vec<SteamId> {
-        self.sessions
+        self.peers
             .iter()
-            .filter(|(remote, session)| {
+            .filter(|(_, record)| {
+                let session = &record.session;
                 !session.phase.is_broken()
                     && now.saturating_sub(session.last_heard) >= PEER_SILENCE_TIMEOUT
-                    && self.links.get(remote).is_some_and(|links| {
-                        [links.outgoing, links.incoming]
-                            .into_iter()
-                            .flatten()
-                            .any(|peer| self.connections.get(&peer).is_some_and(|c| c.connected))
-                    })
+                    && record
+                        .links
+                        .all()
+                        .any(|peer| self.connections.get(&peer).is_some_and(|c| c.connected))
             })
             .map(|(remote, _)| *remote)
             .collect()
@@ -871,8 +852,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         self.send_keepalives();
         for remote in self.silent_peers(now) {
             let we_talked = self
-                .sessions
-                .get(&remote)
+                .peers
+                .session(&remote)
                 .is_some_and(|session| session.accepted_locally || session.sending_since.is_some());
             if we_talked {
                 self.fail_session(
@@ -888,7 +869,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let mut requests = Vec::new();
         let mut timed_out = Vec::new();
         let mut idle = Vec::new();
-        for (remote, session) in &mut self.sessions {
+        for (remote, record) in self.peers.iter_mut() {
+            let session = &mut record.session;
             session.traffic.tick(now);
             if session.take_request(now) {
                 requests.push(*remote);
@@ -905,9 +887,9 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         }
         for remote in timed_out {
             let reachable = self
-                .links
-                .get(&remote)
-                .and_then(|links| links.outgoing)
+                .peers
+                .links(&remote)
+                .outgoing
                 .is_some_and(|peer| self.connections.get(&peer).is_some_and(|c| c.connected));
             let debug = if reachable {
                 "Timed out attempting to connect: the peer did not accept the session"
@@ -918,9 +900,10 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         }
         // Requests nobody answered expire once their sender has given up (it times out just the same).
         let expired: Vec<SteamId> = self
-            .sessions
+            .peers
             .iter()
-            .filter(|(_, session)| {
+            .filter(|(_, record)| {
+                let session = &record.session;
                 !session.accepted_locally
                     && session.sending_since.is_none()
                     && session.idle_for(now) >= self.config.connect_timeout
@@ -946,7 +929,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             // Steam posts nothing for sessions that time out from inactivity.
             log::debug!("session with {remote} timed out from inactivity");
             self.close_links(remote, true);
-            self.sessions.remove(&remote);
+            self.peers.remove(&remote);
         }
     }
 
@@ -1032,7 +1015,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// connection" answer to the old session's traffic), rather than after the silence timeout with every
     /// send meanwhile lost.
     fn notice_restart(&mut self, remote: SteamId, instance: u64) {
-        let restarted = self.sessions.get(&remote).is_some_and(|session| {
+        let restarted = self.peers.session(&remote).is_some_and(|session| {
             !session.phase.is_broken()
                 && session.peer_instance.is_some_and(|bound| bound != instance)
         });
@@ -1054,12 +1037,13 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             self.last_read_report = now;
         }
         let mut reports = Vec::new();
-        for (remote, session) in &mut self.sessions {
+        for record in self.peers.iter_mut().map(|(_, record)| record) {
+            let session = &mut record.session;
             let owed = session.reliable_read - session.reliable_read_reported;
             if owed == 0 || !(periodic || owed >= READ_REPORT_BYTES) {
                 continue;
             }
-            if let Some(peer) = self.links.get(remote).and_then(|links| links.incoming)
+            if let Some(peer) = record.links.incoming
                 && let Some(bytes) = session.take_read_report()
             {
                 reports.push((peer, bytes));
@@ -1089,13 +1073,13 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         });
         self.inbox_unreliable_cost = self.inbox_unreliable_cost.saturating_sub(unreliable_freed);
         // Discarded counts as read: the peer's window must not stay closed by data nobody will read.
-        if let Some(session) = self.sessions.get_mut(&remote) {
+        if let Some(session) = self.peers.session_mut(&remote) {
             session.reliable_read += reliable_freed;
         }
     }
 
     fn remote_address(&self, remote: SteamId) -> String {
-        let links = self.links.get(&remote).copied().unwrap_or_default();
+        let links = self.peers.links(&remote);
         [links.outgoing, links.incoming]
             .into_iter()
             .flatten()
@@ -1105,7 +1089,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     }
 
     fn ping_and_quality(&self, remote: SteamId) -> (i32, f32) {
-        let links = self.links.get(&remote).copied().unwrap_or_default();
+        let links = self.peers.links(&remote);
         let peer = [links.outgoing, links.incoming]
             .into_iter()
             .flatten()
@@ -1139,7 +1123,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         channel: i32,
     ) -> SteamResult {
         let now = self.now();
-        if let Some(session) = self.sessions.get(&remote)
+        if let Some(session) = self.peers.session(&remote)
             && session.phase.is_broken()
         {
             if flags & send_flags::AUTORESTART_BROKEN_SESSION == 0 {
@@ -1147,10 +1131,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             }
             self.drop_session(remote);
         }
-        let session = self
-            .sessions
-            .entry(remote)
-            .or_insert_with(|| Session::new(remote, now));
+        let session = &mut self.peers.open(remote, now).session;
         // Before accepting: a session we send on is connected only once the peer accepts too.
         session.sending_since.get_or_insert(now);
         // Sending to a peer accepts their session.
@@ -1164,7 +1145,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         }
         let reliable = flags & send_flags::RELIABLE != 0;
         let ready = self.ready_outgoing(remote);
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return SteamResult::FAIL;
         };
         session.last_activity = now;
@@ -1218,13 +1199,13 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             return 0;
         };
         let count = max_messages.min(queue.len());
-        let sessions = &mut self.sessions;
+        let peers = &mut self.peers;
         for message in queue.drain(..count) {
             if message.flags & send_flags::RELIABLE == 0 {
                 self.inbox_unreliable_cost = self
                     .inbox_unreliable_cost
                     .saturating_sub(session::message_cost(message.payload().len()));
-            } else if let Some(session) = sessions.get_mut(&message.sender) {
+            } else if let Some(session) = peers.session_mut(&message.sender) {
                 session.read_reliable(message.payload().len());
             }
             sink(&ReceivedMessage {
@@ -1243,7 +1224,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
     }
 
     fn accept_session_with_user(&mut self, remote: SteamId) -> bool {
-        match self.sessions.get(&remote) {
+        match self.peers.session(&remote) {
             Some(session) if !session.phase.is_broken() => {
                 self.accept(remote);
                 true
@@ -1253,7 +1234,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
     }
 
     fn close_session_with_user(&mut self, remote: SteamId) -> bool {
-        if !self.sessions.contains_key(&remote) {
+        if !self.peers.contains(&remote) {
             return false;
         }
         // "Immediately free up resources": unread messages from the user go too.
@@ -1262,12 +1243,12 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             self.discard_unread(remote, channel);
         }
         self.close_links(remote, true);
-        self.sessions.remove(&remote);
+        self.peers.remove(&remote);
         true
     }
 
     fn close_channel_with_user(&mut self, remote: SteamId, channel: i32) -> bool {
-        let Some(session) = self.sessions.get_mut(&remote) else {
+        let Some(session) = self.peers.session_mut(&remote) else {
             return false;
         };
         // As Steam: a channel never opened (no message sent or received on it) changes nothing.
@@ -1279,13 +1260,13 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         self.discard_unread(remote, channel);
         if last_channel {
             self.close_links(remote, true);
-            self.sessions.remove(&remote);
+            self.peers.remove(&remote);
         }
         true
     }
 
     fn session_connection_info(&mut self, remote: SteamId) -> SessionInfo {
-        let Some(session) = self.sessions.get(&remote) else {
+        let Some(session) = self.peers.session(&remote) else {
             return SessionInfo::default();
         };
         let state = session.phase.connection_state();
