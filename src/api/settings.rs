@@ -5,109 +5,81 @@ use godot::prelude::*;
 use godot::register::info::PropertyHint;
 
 use super::SteamNetworkingMessages;
-use crate::backend::config::{self, ConfigSources, DEFAULT_MAX_SESSIONS, setting};
-
-/// The editor's range for `max_sessions`: 1 to [`crate::backend::config::MAX_MAX_SESSIONS`].
-const MAX_SESSIONS_RANGE: &str = "1,4096,1";
+use crate::backend::config::{self, ConfigOption, ConfigSources, OptionKind};
 
 pub const APP_ID: &str = "steam/initialization/app_id";
 pub const INITIALIZE_ON_STARTUP: &str = "steam/initialization/initialize_on_startup";
 pub const EMBED_CALLBACKS: &str = "steam/initialization/embed_callbacks";
 
-/// Adds our settings to the project (visible in Project Settings) without overriding saved values.
+/// Adds our settings to the project (visible in Project Settings) without overriding saved values: the
+/// initialisation settings GodotSteam defines, then every option of the backend configuration's table.
 pub fn register() {
-    let int = VariantType::INT;
-    let range = PropertyHint::RANGE;
-    let settings = [
-        (APP_ID, 0.to_variant(), int, range, "0,4294967295,1"),
-        (
-            INITIALIZE_ON_STARTUP,
+    add_setting(
+        APP_ID,
+        0.to_variant(),
+        VariantType::INT,
+        PropertyHint::RANGE,
+        "0,4294967295,1",
+    );
+    for name in [INITIALIZE_ON_STARTUP, EMBED_CALLBACKS] {
+        add_setting(
+            name,
             false.to_variant(),
             VariantType::BOOL,
             PropertyHint::NONE,
             "",
-        ),
-        (
-            EMBED_CALLBACKS,
-            false.to_variant(),
-            VariantType::BOOL,
-            PropertyHint::NONE,
-            "",
-        ),
-        (
-            setting::BACKEND,
-            "steam".to_variant(),
+        );
+    }
+    for option in config::OPTIONS {
+        let (default, kind, hint, hint_string) = editor_property(option);
+        add_setting(option.setting, default, kind, hint, &hint_string);
+    }
+}
+
+/// How the editor shows `option`: its default, type, hint and hint string.
+fn editor_property(option: &ConfigOption) -> (Variant, VariantType, PropertyHint, String) {
+    match option.kind {
+        OptionKind::Choice(words) => (
+            words.split(',').next().unwrap_or("").to_variant(),
             VariantType::STRING,
             PropertyHint::ENUM,
-            "steam,local",
+            words.to_owned(),
         ),
-        (setting::LOCAL_ID, 0.to_variant(), int, range, "0,1000,1"),
-        (
-            setting::BIND_ADDRESS,
+        OptionKind::Integer { min, max, default } => (
+            default.to_variant(),
+            VariantType::INT,
+            PropertyHint::RANGE,
+            format!("{min},{max},1"),
+        ),
+        OptionKind::Decimal {
+            min,
+            max,
+            step,
+            default,
+        } => (
+            default.to_variant(),
+            VariantType::FLOAT,
+            PropertyHint::RANGE,
+            format!("{min},{max},{step}"),
+        ),
+        OptionKind::Switch => (
+            false.to_variant(),
+            VariantType::BOOL,
+            PropertyHint::NONE,
+            String::new(),
+        ),
+        OptionKind::Address => (
             "".to_variant(),
             VariantType::STRING,
             PropertyHint::NONE,
-            "",
+            String::new(),
         ),
-        (
-            setting::PEERS,
+        OptionKind::PeerList => (
             PackedStringArray::new().to_variant(),
             VariantType::PACKED_STRING_ARRAY,
             PropertyHint::NONE,
-            "",
+            String::new(),
         ),
-        (
-            setting::FAKE_PACKET_LOSS,
-            0.0.to_variant(),
-            VariantType::FLOAT,
-            range,
-            "0,100,0.1",
-        ),
-        (
-            setting::FAKE_PACKET_LAG,
-            0.to_variant(),
-            int,
-            range,
-            "0,5000,1",
-        ),
-        (
-            setting::FAKE_PACKET_JITTER,
-            0.to_variant(),
-            int,
-            range,
-            "0,5000,1",
-        ),
-        (
-            setting::CONNECT_TIMEOUT,
-            10_000.to_variant(),
-            int,
-            range,
-            "100,600000,1",
-        ),
-        (
-            setting::IDLE_TIMEOUT,
-            180_000.to_variant(),
-            int,
-            range,
-            "1000,3600000,1",
-        ),
-        (
-            setting::BROADCAST,
-            false.to_variant(),
-            VariantType::BOOL,
-            PropertyHint::NONE,
-            "",
-        ),
-        (
-            setting::MAX_SESSIONS,
-            (DEFAULT_MAX_SESSIONS as i64).to_variant(),
-            int,
-            range,
-            MAX_SESSIONS_RANGE,
-        ),
-    ];
-    for (name, default, kind, hint, hint_string) in settings {
-        add_setting(name, default, kind, hint, hint_string);
     }
 }
 
@@ -214,15 +186,4 @@ pub fn app_id() -> i64 {
         .get_setting(APP_ID)
         .try_to::<i64>()
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::config::MAX_MAX_SESSIONS;
-
-    #[test]
-    fn the_max_sessions_range_matches_what_the_configuration_accepts() {
-        assert_eq!(MAX_SESSIONS_RANGE, format!("1,{MAX_MAX_SESSIONS},1"));
-    }
 }

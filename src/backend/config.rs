@@ -24,44 +24,176 @@ pub mod setting {
     pub const MAX_SESSIONS: &str = "steam/networking_messages/local/max_sessions";
 }
 
-/// The same options as user arguments (`--steam-backend=local`) and environment variables.
-const OPTIONS: &[(&str, &str, &str)] = &[
-    ("backend", "GODOT_STEAM_BACKEND", setting::BACKEND),
-    ("local-id", "GODOT_STEAM_LOCAL_ID", setting::LOCAL_ID),
-    ("bind", "GODOT_STEAM_BIND", setting::BIND_ADDRESS),
-    ("peer", "GODOT_STEAM_PEERS", setting::PEERS),
-    (
-        "fake-loss",
-        "GODOT_STEAM_FAKE_LOSS",
-        setting::FAKE_PACKET_LOSS,
-    ),
-    ("fake-lag", "GODOT_STEAM_FAKE_LAG", setting::FAKE_PACKET_LAG),
-    (
-        "fake-jitter",
-        "GODOT_STEAM_FAKE_JITTER",
-        setting::FAKE_PACKET_JITTER,
-    ),
-    (
-        "connect-timeout",
-        "GODOT_STEAM_CONNECT_TIMEOUT",
-        setting::CONNECT_TIMEOUT,
-    ),
-    (
-        "idle-timeout",
-        "GODOT_STEAM_IDLE_TIMEOUT",
-        setting::IDLE_TIMEOUT,
-    ),
-    ("broadcast", "GODOT_STEAM_BROADCAST", setting::BROADCAST),
-    (
-        "max-sessions",
-        "GODOT_STEAM_MAX_SESSIONS",
-        setting::MAX_SESSIONS,
-    ),
+/// What an option holds: how its text is read and checked, and what the editor offers for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OptionKind {
+    /// One of the comma-separated words; the first is the default.
+    Choice(&'static str),
+    /// A whole number from `min` to `max`.
+    Integer { min: i64, max: i64, default: i64 },
+    /// A number from `min` to `max`, edited in steps of `step`.
+    Decimal {
+        min: f64,
+        max: f64,
+        step: f64,
+        default: f64,
+    },
+    /// Yes or no (`true`/`false`, `1`/`0`, `yes`/`no`; a bare `--steam-NAME` is yes); off by default.
+    Switch,
+    /// An IP address; empty by default.
+    Address,
+    /// A list of `STEAMID@host:port`; empty by default.
+    PeerList,
+}
+
+/// One option of the configuration: its user argument (`--steam-NAME=`), environment variable and project
+/// setting, and what it holds. The one table of them, [`OPTIONS`], drives both [`resolve`] and the project
+/// settings the extension registers in the editor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConfigOption {
+    /// The NAME of `--steam-NAME=`.
+    pub argument: &'static str,
+    pub env: &'static str,
+    pub setting: &'static str,
+    pub kind: OptionKind,
+}
+
+/// Steam's connect timeout (TimeoutInitial), the local backend's default.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: i64 = 10_000;
+/// A few minutes of idling before an unused session is dropped.
+pub const DEFAULT_IDLE_TIMEOUT_MS: i64 = 180_000;
+/// Highest local ID a user may configure: its port must fit in 16 bits.
+pub const MAX_CONFIGURED_LOCAL_ID: i64 = (u16::MAX - BASE_PORT) as i64;
+
+const fn option(
+    argument: &'static str,
+    env: &'static str,
+    setting: &'static str,
+    kind: OptionKind,
+) -> ConfigOption {
+    ConfigOption {
+        argument,
+        env,
+        setting,
+        kind,
+    }
+}
+
+const BACKEND: ConfigOption = option(
+    "backend",
+    "GODOT_STEAM_BACKEND",
+    setting::BACKEND,
+    OptionKind::Choice("steam,local"),
+);
+const LOCAL_ID: ConfigOption = option(
+    "local-id",
+    "GODOT_STEAM_LOCAL_ID",
+    setting::LOCAL_ID,
+    // 0 (the default) picks a free one.
+    OptionKind::Integer {
+        min: 0,
+        max: MAX_CONFIGURED_LOCAL_ID,
+        default: 0,
+    },
+);
+const BIND: ConfigOption = option(
+    "bind",
+    "GODOT_STEAM_BIND",
+    setting::BIND_ADDRESS,
+    OptionKind::Address,
+);
+const PEER: ConfigOption = option(
+    "peer",
+    "GODOT_STEAM_PEERS",
+    setting::PEERS,
+    OptionKind::PeerList,
+);
+const FAKE_LOSS: ConfigOption = option(
+    "fake-loss",
+    "GODOT_STEAM_FAKE_LOSS",
+    setting::FAKE_PACKET_LOSS,
+    OptionKind::Decimal {
+        min: 0.0,
+        max: 100.0,
+        step: 0.1,
+        default: 0.0,
+    },
+);
+const FAKE_LAG: ConfigOption = option(
+    "fake-lag",
+    "GODOT_STEAM_FAKE_LAG",
+    setting::FAKE_PACKET_LAG,
+    OptionKind::Integer {
+        min: 0,
+        max: 5_000,
+        default: 0,
+    },
+);
+const FAKE_JITTER: ConfigOption = option(
+    "fake-jitter",
+    "GODOT_STEAM_FAKE_JITTER",
+    setting::FAKE_PACKET_JITTER,
+    OptionKind::Integer {
+        min: 0,
+        max: 5_000,
+        default: 0,
+    },
+);
+const CONNECT_TIMEOUT: ConfigOption = option(
+    "connect-timeout",
+    "GODOT_STEAM_CONNECT_TIMEOUT",
+    setting::CONNECT_TIMEOUT,
+    OptionKind::Integer {
+        min: 100,
+        max: 600_000,
+        default: DEFAULT_CONNECT_TIMEOUT_MS,
+    },
+);
+const IDLE_TIMEOUT: ConfigOption = option(
+    "idle-timeout",
+    "GODOT_STEAM_IDLE_TIMEOUT",
+    setting::IDLE_TIMEOUT,
+    OptionKind::Integer {
+        min: 1_000,
+        max: 3_600_000,
+        default: DEFAULT_IDLE_TIMEOUT_MS,
+    },
+);
+const BROADCAST: ConfigOption = option(
+    "broadcast",
+    "GODOT_STEAM_BROADCAST",
+    setting::BROADCAST,
+    OptionKind::Switch,
+);
+const MAX_SESSIONS: ConfigOption = option(
+    "max-sessions",
+    "GODOT_STEAM_MAX_SESSIONS",
+    setting::MAX_SESSIONS,
+    OptionKind::Integer {
+        min: 1,
+        max: MAX_MAX_SESSIONS as i64,
+        default: DEFAULT_MAX_SESSIONS as i64,
+    },
+);
+
+/// Every option, in the order the editor lists them.
+pub const OPTIONS: &[ConfigOption] = &[
+    BACKEND,
+    LOCAL_ID,
+    BIND,
+    PEER,
+    FAKE_LOSS,
+    FAKE_LAG,
+    FAKE_JITTER,
+    CONNECT_TIMEOUT,
+    IDLE_TIMEOUT,
+    BROADCAST,
+    MAX_SESSIONS,
 ];
 
 /// Every project setting the configuration reads.
 pub fn setting_names() -> impl Iterator<Item = &'static str> {
-    OPTIONS.iter().map(|&(_, _, setting)| setting)
+    OPTIONS.iter().map(|option| option.setting)
 }
 
 /// Local IDs map to ports `BASE_PORT + id`, so instances on one machine find each other with no setup.
@@ -128,8 +260,8 @@ impl Default for LocalConfig {
             fake_lag: Duration::ZERO,
             fake_jitter: Duration::ZERO,
             // Steam's defaults: 10 s to connect (TimeoutInitial), a few minutes of idling.
-            connect_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(180),
+            connect_timeout: Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS as u64),
+            idle_timeout: Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS as u64),
             broadcast: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
             app_id: 0,
@@ -193,12 +325,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl ConfigSources {
-    /// The values of option `name`: all `--steam-NAME=` arguments if any, else the environment variable, else
+    /// The values of `option`: all `--steam-NAME=` arguments if any, else the environment variable, else
     /// the project setting. Lists are comma-separated in the environment and settings.
-    fn values(&self, name: &str) -> Vec<String> {
-        let Some(&(_, env, setting)) = OPTIONS.iter().find(|(option, _, _)| *option == name) else {
-            return Vec::new();
-        };
+    fn values(&self, option: &ConfigOption) -> Vec<String> {
+        let name = option.argument;
         let prefix = format!("--steam-{name}=");
         let bare_flag = format!("--steam-{name}");
         let from_args: Vec<String> = self
@@ -217,8 +347,8 @@ impl ConfigSources {
         }
         let text = self
             .env
-            .get(env)
-            .or_else(|| self.settings.get(setting))
+            .get(option.env)
+            .or_else(|| self.settings.get(option.setting))
             .map(String::as_str)
             .unwrap_or("");
         text.split(',')
@@ -228,24 +358,70 @@ impl ConfigSources {
             .collect()
     }
 
-    fn value(&self, name: &str) -> Option<String> {
-        self.values(name).pop()
+    fn value(&self, option: &ConfigOption) -> Option<String> {
+        self.values(option).pop()
     }
 
-    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ConfigError> {
-        self.value(name)
-            .map(|text| {
-                text.parse::<T>().map_err(|_| {
-                    ConfigError(format!("--steam-{name}: '{text}' is not a valid number"))
-                })
-            })
-            .transpose()
+    /// An [`OptionKind::Integer`] option's value, checked against its range; `None` when unset.
+    fn integer(&self, option: &ConfigOption) -> Result<Option<i64>, ConfigError> {
+        let OptionKind::Integer { min, max, .. } = option.kind else {
+            return Ok(None);
+        };
+        let name = option.argument;
+        let Some(text) = self.value(option) else {
+            return Ok(None);
+        };
+        let number = text
+            .parse::<i64>()
+            .map_err(|_| ConfigError(format!("--steam-{name}: '{text}' is not a valid number")))?;
+        if !(min..=max).contains(&number) {
+            return Err(ConfigError(format!(
+                "--steam-{name}: {number} is not between {min} and {max}"
+            )));
+        }
+        Ok(Some(number))
+    }
+
+    /// An [`OptionKind::Decimal`] option's value, checked against its range; `None` when unset.
+    fn decimal(&self, option: &ConfigOption) -> Result<Option<f64>, ConfigError> {
+        let OptionKind::Decimal { min, max, .. } = option.kind else {
+            return Ok(None);
+        };
+        let name = option.argument;
+        let Some(text) = self.value(option) else {
+            return Ok(None);
+        };
+        let number = text
+            .parse::<f64>()
+            .ok()
+            .filter(|number| number.is_finite())
+            .ok_or_else(|| {
+                ConfigError(format!("--steam-{name}: '{text}' is not a valid number"))
+            })?;
+        if !(min..=max).contains(&number) {
+            return Err(ConfigError(format!(
+                "--steam-{name}: {number} is not between {min} and {max}"
+            )));
+        }
+        Ok(Some(number))
+    }
+
+    /// An [`OptionKind::Switch`] option's value (off when unset).
+    fn switch(&self, option: &ConfigOption) -> Result<bool, ConfigError> {
+        match self.value(option).as_deref() {
+            None | Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(other) => Err(ConfigError(format!(
+                "--steam-{}: '{other}' is not true or false",
+                option.argument
+            ))),
+        }
     }
 }
 
 /// Works out the backend and the local backend's settings.
 pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), ConfigError> {
-    let kind = match sources.value("backend").as_deref() {
+    let kind = match sources.value(&BACKEND).as_deref() {
         None | Some("steam") => BackendKind::Steam,
         Some("local") => BackendKind::Local,
         Some(other) => {
@@ -256,61 +432,36 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
     };
     let mut config = LocalConfig {
         // A local ID of 0 (the project setting's default) means "pick one".
-        local_id: sources.number::<u32>("local-id")?.filter(|&id| id != 0),
+        local_id: sources
+            .integer(&LOCAL_ID)?
+            .filter(|&id| id != 0)
+            .map(|id| id as u32),
         ..LocalConfig::default()
     };
-    if let Some(id) = config.local_id
-        && u64::from(id) > u64::from(u16::MAX - BASE_PORT)
-    {
-        return Err(ConfigError(format!(
-            "--steam-local-id: {id} is too large (at most {})",
-            u16::MAX - BASE_PORT
-        )));
-    }
-    if let Some(ip) = sources.value("bind") {
+    if let Some(ip) = sources.value(&BIND) {
         config.bind_ip = ip
             .parse()
             .map_err(|_| ConfigError(format!("--steam-bind: '{ip}' is not an IP address")))?;
     }
-    for peer in sources.values("peer") {
+    for peer in sources.values(&PEER) {
         config.peers.push(parse_peer(&peer)?);
     }
-    if let Some(loss) = sources.number::<f32>("fake-loss")? {
-        if !(0.0..=100.0).contains(&loss) {
-            return Err(ConfigError(format!(
-                "--steam-fake-loss: {loss} is not a percentage"
-            )));
-        }
-        config.fake_loss_percent = loss;
+    if let Some(loss) = sources.decimal(&FAKE_LOSS)? {
+        config.fake_loss_percent = loss as f32;
     }
-    let millis = |name: &str| -> Result<Option<Duration>, ConfigError> {
-        Ok(sources.number::<u64>(name)?.map(Duration::from_millis))
+    let millis = |option: &ConfigOption| -> Result<Option<Duration>, ConfigError> {
+        Ok(sources
+            .integer(option)?
+            .map(|ms| Duration::from_millis(ms as u64)))
     };
-    config.fake_lag = millis("fake-lag")?.unwrap_or(config.fake_lag);
-    config.fake_jitter = millis("fake-jitter")?.unwrap_or(config.fake_jitter);
-    config.connect_timeout = millis("connect-timeout")?
-        .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(config.connect_timeout);
-    config.idle_timeout = millis("idle-timeout")?
-        .filter(|timeout| !timeout.is_zero())
-        .unwrap_or(config.idle_timeout);
-    if let Some(max_sessions) = sources.number::<usize>("max-sessions")? {
-        if !(1..=MAX_MAX_SESSIONS).contains(&max_sessions) {
-            return Err(ConfigError(format!(
-                "--steam-max-sessions: {max_sessions} is not between 1 and {MAX_MAX_SESSIONS}"
-            )));
-        }
-        config.max_sessions = max_sessions;
+    config.fake_lag = millis(&FAKE_LAG)?.unwrap_or(config.fake_lag);
+    config.fake_jitter = millis(&FAKE_JITTER)?.unwrap_or(config.fake_jitter);
+    config.connect_timeout = millis(&CONNECT_TIMEOUT)?.unwrap_or(config.connect_timeout);
+    config.idle_timeout = millis(&IDLE_TIMEOUT)?.unwrap_or(config.idle_timeout);
+    if let Some(max_sessions) = sources.integer(&MAX_SESSIONS)? {
+        config.max_sessions = max_sessions as usize;
     }
-    config.broadcast = match sources.value("broadcast").as_deref() {
-        None | Some("false" | "0" | "no") => false,
-        Some("true" | "1" | "yes") => true,
-        Some(other) => {
-            return Err(ConfigError(format!(
-                "--steam-broadcast: '{other}' is not true or false"
-            )));
-        }
-    };
+    config.broadcast = sources.switch(&BROADCAST)?;
     config.plain_enet = sources
         .env
         .get(PLAIN_ENET_ENV)
@@ -350,6 +501,68 @@ mod tests {
             args: args.iter().map(|arg| arg.to_string()).collect(),
             env: pairs(env),
             settings: pairs(settings),
+        }
+    }
+
+    /// The default as the editor writes it into `project.godot`, as text.
+    fn default_text(option: &ConfigOption) -> String {
+        match option.kind {
+            OptionKind::Choice(words) => words.split(',').next().unwrap().to_owned(),
+            OptionKind::Integer { default, .. } => default.to_string(),
+            OptionKind::Decimal { default, .. } => default.to_string(),
+            OptionKind::Switch => "false".to_owned(),
+            OptionKind::Address | OptionKind::PeerList => String::new(),
+        }
+    }
+
+    #[test]
+    fn every_options_editor_default_resolves_to_the_default_configuration() {
+        let defaults: Vec<(&str, String)> = OPTIONS
+            .iter()
+            .map(|option| (option.setting, default_text(option)))
+            .collect();
+        let settings: Vec<(&str, &str)> = defaults
+            .iter()
+            .map(|(name, text)| (*name, text.as_str()))
+            .collect();
+        assert_eq!(
+            resolve(&sources(&[], &[], &settings)).unwrap(),
+            (BackendKind::Steam, LocalConfig::default())
+        );
+    }
+
+    #[test]
+    fn numbers_outside_an_options_range_are_errors_naming_the_range() {
+        for option in OPTIONS {
+            let (below, above) = match option.kind {
+                OptionKind::Integer { min, max, .. } => {
+                    ((min - 1).to_string(), (max + 1).to_string())
+                }
+                OptionKind::Decimal { min, max, .. } => {
+                    ((min - 1.0).to_string(), (max + 1.0).to_string())
+                }
+                _ => continue,
+            };
+            for value in [below, above] {
+                let arg = format!("--steam-{}={value}", option.argument);
+                let error = resolve(&sources(&[&arg], &[], &[])).unwrap_err();
+                assert!(error.0.contains("is not between"), "{arg}: {error}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_option_is_named_once_in_each_source() {
+        for names in [
+            OPTIONS
+                .iter()
+                .map(|option| option.argument)
+                .collect::<Vec<_>>(),
+            OPTIONS.iter().map(|option| option.env).collect(),
+            OPTIONS.iter().map(|option| option.setting).collect(),
+        ] {
+            let unique: std::collections::HashSet<_> = names.iter().collect();
+            assert_eq!(unique.len(), names.len(), "{names:?}");
         }
     }
 
