@@ -390,14 +390,12 @@ impl SteamNetworkingMessages {
             backend.poll(&mut singleton.events);
             std::mem::take(&mut singleton.events)
         };
-        let mut object = this.clone().upcast::<Object>();
         for event in events {
             match event {
                 BackendEvent::SessionRequest { remote } => {
-                    object.emit_signal(
-                        "network_messages_session_request",
-                        &[remote.to_gdscript().to_variant()],
-                    );
+                    this.signals()
+                        .network_messages_session_request()
+                        .emit(remote.to_gdscript());
                 }
                 BackendEvent::SessionFailed {
                     remote,
@@ -405,14 +403,11 @@ impl SteamNetworkingMessages {
                     state,
                     debug_message,
                 } => {
-                    object.emit_signal(
-                        "network_messages_session_failed",
-                        &[
-                            reason.to_variant(),
-                            remote.to_gdscript().to_variant(),
-                            state.0.to_variant(),
-                            GString::from(debug_message.as_str()).to_variant(),
-                        ],
+                    this.signals().network_messages_session_failed().emit(
+                        i64::from(reason),
+                        remote.to_gdscript(),
+                        i64::from(state.0),
+                        &GString::from(debug_message.as_str()),
                     );
                 }
             }
