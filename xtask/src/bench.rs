@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::{addon, godot, suites};
+use crate::{addon, godot};
 
 /// The Godot project the benchmark scripts run in.
 pub const BENCH_PROJECT: &str = "benches/godot";
@@ -249,7 +249,7 @@ fn run_criterion(root: &Path, quick: bool) -> Result<(), String> {
     let child = command
         .spawn()
         .map_err(|error| format!("starting cargo bench: {error}"))?;
-    match suites::wait_with_timeout(child, CRITERION_TIMEOUT) {
+    match crate::process::wait_with_timeout(child, CRITERION_TIMEOUT) {
         Ok(0) => Ok(()),
         Ok(code) => Err(format!(
             "cargo bench --bench local_transport exited with {code}"
@@ -802,7 +802,7 @@ impl Runner<'_> {
                 ));
             }
             if let Some(line) = log.lines().find(|line| {
-                suites::FATAL_LOG_MARKERS
+                crate::suite::FATAL_LOG_MARKERS
                     .iter()
                     .any(|marker| line.contains(marker))
             }) {

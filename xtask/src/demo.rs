@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{addon, godot, suites};
+use crate::{addon, godot, process, suite};
 
 /// The demo project, relative to the workspace root.
 pub const DEMO_PROJECT: &str = "godot-project";
@@ -136,7 +136,7 @@ fn run_windowed(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
         match command.spawn() {
             Ok(child) => children.push((client, child)),
             Err(error) => {
-                kill_all(children.iter_mut().map(|(_, child)| child));
+                process::kill_all(children.iter_mut().map(|(_, child)| child));
                 return Err(format!("cannot start Godot for {}: {error}", client.label));
             }
         }
@@ -184,7 +184,7 @@ fn run_headless(
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(error) => {
-                kill_all(children.iter_mut());
+                process::kill_all(children.iter_mut());
                 return Err(format!("cannot start Godot for {}: {error}", client.label));
             }
         };
@@ -215,7 +215,7 @@ fn run_headless(
         }
         if !timed_out && Instant::now() >= deadline {
             timed_out = true;
-            kill_all(children.iter_mut());
+            process::kill_all(children.iter_mut());
         }
     }
 
@@ -250,7 +250,7 @@ fn transcript_problems(client: &Client, transcript: &[String]) -> Vec<String> {
     let mut problems: Vec<String> = transcript
         .iter()
         .filter(|line| {
-            suites::FATAL_LOG_MARKERS
+            suite::FATAL_LOG_MARKERS
                 .iter()
                 .any(|marker| line.contains(marker))
         })
@@ -293,14 +293,6 @@ fn forward_lines<R: Read + Send + 'static>(
             }
         }
     });
-}
-
-/// Kills every child still running; used on timeouts and failed starts.
-fn kill_all<'a>(children: impl Iterator<Item = &'a mut Child>) {
-    for child in children {
-        // It may have exited in the meantime, which is what we want anyway.
-        let _ = child.kill();
-    }
 }
 
 fn describe(status: ExitStatus) -> String {

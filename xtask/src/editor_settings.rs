@@ -11,20 +11,20 @@ use std::path::Path;
 
 use crate::addon;
 use crate::godot::Godot;
-use crate::suites::{self, SuiteOutcome};
+use crate::suite::{self, SuiteOutcome};
 
 const FIXTURE: &str = "tests/godot-editor-settings";
 const SCRIPT: &str = "test_editor_settings.gd";
 
 pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
     let prepared =
-        suites::fresh_project(root, "editor-settings-project", addon).and_then(|project| {
+        suite::fresh_project(root, "editor-settings-project", addon).and_then(|project| {
             let fixture = root.join(FIXTURE);
             for (from, to) in [
                 (fixture.join("project.godot"), "project.godot"),
                 (fixture.join(SCRIPT), SCRIPT),
                 (
-                    root.join(suites::TEST_PROJECT).join("lib/check.gd"),
+                    root.join(suite::TEST_PROJECT).join("lib/check.gd"),
                     "check.gd",
                 ),
             ] {
@@ -45,8 +45,8 @@ pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcom
         ("argument", vec!["--steam-broadcast=false".to_owned()]),
     ] {
         let log_path = logs.join(format!("editor_settings.{run}.log"));
-        let child = suites::start_suite(godot, &project, &script, &log_path, &args);
-        outcome.absorb(run, suites::finish_suite(child, &log_path, &script));
+        let child = suite::start_suite(godot, &project, &script, &log_path, &args);
+        outcome.absorb(run, suite::finish_suite(child, &log_path, &script));
     }
     outcome
 }

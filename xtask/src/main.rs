@@ -14,8 +14,10 @@ mod editor_settings;
 mod fuzz;
 mod godot;
 mod netns;
+mod process;
 mod quick_start;
 mod soak;
+mod suite;
 mod suites;
 
 use std::path::{Path, PathBuf};

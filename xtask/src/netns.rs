@@ -6,11 +6,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::godot::Godot;
-use crate::suites::{SuiteOutcome, check_log};
+use crate::process;
+use crate::suite::{SuiteOutcome, check_log};
 
 const SCRIPT: &str = "res://netns/netns_link.gd";
 const TIMEOUT: Duration = Duration::from_secs(400);
@@ -176,20 +177,14 @@ fn start(
     log: &Path,
     args: &[String],
 ) -> Result<Child, String> {
-    let file = fs::File::create(log).map_err(|error| error.to_string())?;
-    let file_err = file.try_clone().map_err(|error| error.to_string())?;
-    godot
-        .isolated_command_via("ip", &["netns", "exec", namespace])
+    let mut command = godot.isolated_command_via("ip", &["netns", "exec", namespace]);
+    command
         .arg("--headless")
         .arg("--path")
         .arg(project)
         .args(["-s", SCRIPT, "--"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(file_err)
-        .spawn()
-        .map_err(|error| format!("cannot start Godot in {namespace}: {error}"))
+        .args(args);
+    process::spawn_logged(command, log).map_err(|error| format!("in {namespace}: {error}"))
 }
 
 fn both_logs_have(logs: &[&Path; 2], line: &str) -> bool {
@@ -258,8 +253,7 @@ pub fn run_suite(godot: &Godot, project: &Path, logs_dir: &Path) -> SuiteOutcome
     let mut exit_codes = [None, None];
     while exit_codes.iter().any(Option::is_none) {
         if started.elapsed() > TIMEOUT {
-            let _ = a.kill();
-            let _ = b.kill();
+            process::kill_all([&mut a, &mut b]);
             outcome
                 .problems
                 .push(format!("timed out after {}s", TIMEOUT.as_secs()));

@@ -11,12 +11,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::addon;
 use crate::godot::Godot;
-use crate::suites::{self, SuiteOutcome, Tally};
+use crate::process;
+use crate::suite::{self, SuiteOutcome, Tally};
 
 /// Longest the two instances may take to exchange their hellos (it takes about two seconds).
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -73,7 +73,7 @@ fn prepare(root: &Path, addon: &Path) -> Result<PathBuf, String> {
     let script = quick_start_script(&readme)
         .ok_or("README.md has no ```gdscript block under ## Quick start")?;
     // Install: the addon in `addons/` (here a link) and registered, as `cargo xtask install` does.
-    let project = suites::fresh_project(root, "quick-start-project", addon)?;
+    let project = suite::fresh_project(root, "quick-start-project", addon)?;
     addon::register_extension(&project)?;
     let files = [
         (
@@ -103,7 +103,7 @@ fn first_import(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String
     command
         .args(["--headless", "--import", "--path"])
         .arg(project);
-    let code = suites::wait_with_timeout(spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
+    let code = process::wait_with_timeout(process::spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
     // With the extension registered, not even the first import reports `Identifier "Steam" not declared`.
     let mut problems = fatal_lines(&fs::read_to_string(&log).unwrap_or_default());
     if code != 0 {
@@ -118,7 +118,7 @@ fn without_steam(godot: &Godot, project: &Path, logs: &Path) -> Result<(), Strin
     command
         .args(["--headless", "--quit-after", FRAMES_WITHOUT_STEAM, "--path"])
         .arg(project);
-    let code = suites::wait_with_timeout(spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
+    let code = process::wait_with_timeout(process::spawn_logged(command, &log)?, EXCHANGE_TIMEOUT)?;
     let text = fs::read_to_string(&log).unwrap_or_default();
     let mut problems = fatal_lines(&text);
     if code != 0 {
@@ -151,10 +151,10 @@ fn two_instances(godot: &Godot, project: &Path, logs: &Path) -> Result<(), Strin
             .args(["--headless", "--path"])
             .arg(project)
             .args(["--", "--steam-backend=local"]);
-        match spawn_logged(command, log) {
+        match process::spawn_logged(command, log) {
             Ok(child) => children.push(child),
             Err(error) => {
-                stop(&mut children);
+                process::kill_all(&mut children);
                 return Err(error);
             }
         }
@@ -187,7 +187,7 @@ fn two_instances(godot: &Godot, project: &Path, logs: &Path) -> Result<(), Strin
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    stop(&mut children);
+    process::kill_all(&mut children);
     for (name, log) in ["a", "b"].iter().zip(&logs) {
         let text = fs::read_to_string(log).unwrap_or_default();
         problems.extend(
@@ -202,32 +202,11 @@ fn two_instances(godot: &Godot, project: &Path, logs: &Path) -> Result<(), Strin
     joined(problems)
 }
 
-fn spawn_logged(mut command: Command, log: &Path) -> Result<Child, String> {
-    let file =
-        fs::File::create(log).map_err(|error| format!("creating {}: {error}", log.display()))?;
-    let file_err = file
-        .try_clone()
-        .map_err(|error| format!("sharing {}: {error}", log.display()))?;
-    command
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(file_err)
-        .spawn()
-        .map_err(|error| format!("cannot start Godot: {error}"))
-}
-
-fn stop(children: &mut [Child]) {
-    for child in children {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
 /// Lines with a marker that fails any suite (script errors, leaks, crashes).
 fn fatal_lines(text: &str) -> Vec<String> {
     text.lines()
         .filter(|line| {
-            suites::FATAL_LOG_MARKERS
+            suite::FATAL_LOG_MARKERS
                 .iter()
                 .any(|marker| line.contains(marker))
         })

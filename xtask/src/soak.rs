@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::suites::{self, TEST_PROJECT};
+use crate::suite::{self, TEST_PROJECT};
 use crate::{addon, godot};
 
 pub fn run(root: &Path, minutes: u32, release: bool) -> Result<(), String> {
@@ -14,12 +14,12 @@ pub fn run(root: &Path, minutes: u32, release: bool) -> Result<(), String> {
     let godot = godot::ensure_godot(root)?;
     let logs = root.join("target").join("godot-tests");
     std::fs::create_dir_all(&logs).map_err(|error| error.to_string())?;
-    suites::set_suite_timeout(Duration::from_secs(u64::from(minutes) * 60 + 120));
+    suite::set_suite_timeout(Duration::from_secs(u64::from(minutes) * 60 + 120));
     let script = project.join("soak").join("soak.gd");
     eprintln!(
         "soaking for {minutes} minute(s); resident memory every 10 s in target/godot-tests/soak.*.log"
     );
-    let outcome = suites::run_pair(
+    let outcome = suite::run_pair(
         &godot,
         &project,
         &script,
