@@ -18,6 +18,9 @@ pub fn run(root: &Path, seconds: u32) -> Result<(), String> {
     for target in TARGETS {
         eprintln!("fuzzing {target} for {seconds}s...");
         let corpus = fuzz_dir.join("corpus").join(target);
+        // libFuzzer refuses a missing corpus directory, and git keeps no empty one.
+        std::fs::create_dir_all(&corpus)
+            .map_err(|error| format!("cannot create {}: {error}", corpus.display()))?;
         let status = Command::new(cargo())
             .current_dir(&fuzz_dir)
             // cargo-fuzz needs nightly flags; the stable toolchain accepts them under this switch.
