@@ -15,7 +15,7 @@ pub fn register() {
         let constants = group
             .constants
             .iter()
-            .map(|&(name, value)| IntegerConstant::new(name, value));
+            .map(|&(name, value, _)| IntegerConstant::new(name, value));
         let kind = match group.enum_name {
             Some(enum_name) => ConstantKind::Enum {
                 name: StringName::from(enum_name),

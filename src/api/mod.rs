@@ -1,6 +1,7 @@
 //! The GDScript-facing `SteamNetworkingMessages` singleton: argument checks, GodotSteam's defaults and
 //! return values, signals. Everything else lives in the backend and in `convert`.
 
+pub mod class_reference;
 pub mod constants;
 pub mod settings;
 pub mod teardown;
@@ -84,7 +85,7 @@ impl SteamNetworkingMessages {
     fn network_messages_session_request(remote_steam_id: i64);
 
     /// Posted when a session could not be established or broke in an unusual way. [param reason] is a
-    /// [code]CONNECTION_END_*[/code] value, [param connection_state] a [code]CONNECTION_STATE_*[/code] value.
+    /// `CONNECTION_END_*` value, [param connection_state] a `CONNECTION_STATE_*` value.
     #[signal]
     fn network_messages_session_failed(
         reason: i64,
@@ -109,7 +110,7 @@ impl SteamNetworkingMessages {
     }
 
     /// Starts Steam and returns [code]{"status": int, "verbal": String}[/code]: status is a
-    /// [code]STEAM_API_INIT_RESULT_*[/code] value (0 is success, 2 means no Steam client is running).
+    /// `STEAM_API_INIT_RESULT_*` value (0 is success, 2 means no Steam client is running).
     #[func(rename = steamInitEx)]
     fn steam_init_ex(
         &mut self,
@@ -184,7 +185,7 @@ impl SteamNetworkingMessages {
     }
 
     /// Not in GodotSteam: the backend and local-backend settings in force for this process, after user
-    /// arguments ([code]--steam-local-id=2[/code]), [code]GODOT_STEAM_*[/code] environment variables and the
+    /// arguments ([code]--steam-local-id=2[/code]), `GODOT_STEAM_*` environment variables and the
     /// project settings under [code]steam/networking_messages/[/code], in that order. Keys are the settings'
     /// names: [code]backend, local_id, bind_address, peers, lan_broadcast, fake_packet_loss_percent,
     /// fake_packet_lag_ms, fake_packet_jitter_ms, connect_timeout_ms, idle_timeout_ms, max_sessions[/code].
@@ -290,7 +291,7 @@ impl SteamNetworkingMessages {
     }
 
     /// Sends [param data] to the user on [param channel], opening a session if needed (and accepting theirs).
-    /// [param flags] is a sum of [code]NETWORKING_SEND_*[/code]. Returns a [code]RESULT_*[/code] code:
+    /// [param flags] is a sum of `NETWORKING_SEND_*`. Returns a `RESULT_*` code:
     /// [code]RESULT_OK[/code] (1) when queued, [code]RESULT_INVALID_PARAM[/code] (8) for an oversized
     /// payload (over [code]MAX_STEAM_PACKET_SIZE[/code]) or a bad argument, [code]RESULT_INVALID_STEAMID[/code]
     /// (19) for an ID that is not a user's or game server's, [code]RESULT_NO_CONNECTION[/code] (3)

@@ -18,16 +18,51 @@ const ADDON_NAME: &str = "godot_steam_messages";
 const CRATE_NAME: &str = "godot-steam-messages";
 const STEAM_SYS: &str = "steamworks-sys";
 
-/// `cargo xtask build`: builds the extension and installs it with the Steam redistributable into the drop-in
-/// addon's `bin/<platform>/`, then points the demo project at that addon.
+/// The two libraries of a platform. Godot's editor loads the one carrying the class reference (F1); exported
+/// games load the other, because gdext warns when a game's library carries documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Library {
+    Game,
+    Editor,
+}
+
+impl Library {
+    /// The crate features the library is built with.
+    fn features(self) -> &'static [&'static str] {
+        match self {
+            Library::Game => &[],
+            Library::Editor => &["editor-docs"],
+        }
+    }
+
+    /// The installed file name, as the `.gdextension` names it: `libgodot_steam_messages.so` for games,
+    /// `libgodot_steam_messages.editor.so` for the editor.
+    pub fn file_name(self, built: &str) -> String {
+        match (self, built.rsplit_once('.')) {
+            (Library::Editor, Some((stem, extension))) => format!("{stem}.editor.{extension}"),
+            _ => built.to_owned(),
+        }
+    }
+}
+
+/// `cargo xtask build`: builds both libraries and installs them with the Steam redistributable into the
+/// drop-in addon's `bin/<platform>/`, then points the demo project at that addon.
 pub fn build(root: &Path, release: bool) -> Result<(), String> {
-    let built = cargo_build(root, release)?;
     let addon = root.join(ADDON_DIR);
-    let installed = install_libraries(&built, &addon)?;
-    let megabytes = fs::metadata(&installed).map_or(0, |metadata| metadata.len()) / 1_000_000;
+    let mut installed = Vec::new();
+    for library in [Library::Game, Library::Editor] {
+        let built = cargo_build(root, release, library)?;
+        installed.push(install_libraries(&built, &addon, library)?);
+    }
+    let megabytes = installed
+        .first()
+        .and_then(|path| fs::metadata(path).ok())
+        .map_or(0, |metadata| metadata.len())
+        / 1_000_000;
     if release {
         eprintln!(
-            "installed the RELEASE build ({megabytes} MB) in {ADDON_DIR}/: ready to copy into a game"
+            "installed the RELEASE build ({megabytes} MB, and the editor's library with the class \
+             reference) in {ADDON_DIR}/: ready to copy into a game"
         );
     } else {
         eprintln!(
@@ -107,10 +142,12 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the extension and stages a complete addon for the xtask's own projects in
+/// Builds the extension and stages an addon for the xtask's own projects in
 /// `target/addon/<profile>/godot_steam_messages/`; returns that folder. The drop-in addon is not touched.
+/// Only the editor's library is staged: the tests, demo and benchmarks run Godot's editor binary, which loads
+/// that one (the game library differs only by the class reference; `package` builds and checks both).
 pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
-    let built = cargo_build(root, release)?;
+    let built = cargo_build(root, release, Library::Editor)?;
     let profile = if release { "release" } else { "debug" };
     let staged = root
         .join("target")
@@ -128,7 +165,7 @@ pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
             copy(&entry.path(), &staged.join(entry.file_name()))?;
         }
     }
-    install_libraries(&built, &staged)?;
+    install_libraries(&built, &staged, Library::Editor)?;
     Ok(staged)
 }
 
@@ -138,8 +175,8 @@ struct Built {
     steam_library: PathBuf,
 }
 
-/// `cargo build` of the extension library; where it and `libsteam_api` are.
-fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
+/// `cargo build` of one of the extension's libraries; where it and `libsteam_api` are.
+fn cargo_build(root: &Path, release: bool, library: Library) -> Result<Built, String> {
     let mut cargo = Command::new(env_or("CARGO", "cargo"));
     cargo
         .current_dir(root)
@@ -149,8 +186,15 @@ fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
     if release {
         cargo.arg("--release");
     }
+    if !library.features().is_empty() {
+        cargo.arg("--features").arg(library.features().join(","));
+    }
     eprintln!(
-        "building the extension ({})...",
+        "building the extension's {} library ({})...",
+        match library {
+            Library::Game => "game",
+            Library::Editor => "editor",
+        },
         if release { "release" } else { "debug" }
     );
     let mut child = cargo
@@ -199,15 +243,15 @@ fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
 }
 
 /// Copies the built library and Steam's into `addon/bin/<platform>/`; returns the installed library's path.
-fn install_libraries(built: &Built, addon: &Path) -> Result<PathBuf, String> {
+fn install_libraries(built: &Built, addon: &Path, library: Library) -> Result<PathBuf, String> {
     let bin = addon.join("bin").join(platform_dir()?);
     fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    let installed = bin.join(
-        built
-            .library
-            .file_name()
-            .ok_or("library has no file name")?,
-    );
+    let built_name = built
+        .library
+        .file_name()
+        .ok_or("library has no file name")?
+        .to_string_lossy();
+    let installed = bin.join(library.file_name(&built_name));
     copy(&built.library, &installed)?;
     copy(
         &built.steam_library,
@@ -299,6 +343,22 @@ fn env_or(name: &str, default: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_editor_library_is_named_apart_from_the_game_library() {
+        assert_eq!(
+            Library::Editor.file_name("libgodot_steam_messages.so"),
+            "libgodot_steam_messages.editor.so"
+        );
+        assert_eq!(
+            Library::Editor.file_name("godot_steam_messages.dll"),
+            "godot_steam_messages.editor.dll"
+        );
+        assert_eq!(
+            Library::Game.file_name("libgodot_steam_messages.so"),
+            "libgodot_steam_messages.so"
+        );
+    }
 
     #[test]
     fn registering_adds_the_entry_once_and_keeps_other_extensions() {

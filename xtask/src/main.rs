@@ -9,6 +9,7 @@
 
 mod addon;
 mod bench;
+mod class_reference;
 mod demo;
 mod editor_settings;
 mod fuzz;

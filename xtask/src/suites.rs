@@ -17,7 +17,7 @@ use crate::suite::{
     SUITE_TIMEOUT, SuiteOutcome, TEST_PROJECT, Tally, declared_args, finish_suite, fresh_project,
     run_pair, start_suite,
 };
-use crate::{addon, demo, editor_settings, godot, netns, process, quick_start};
+use crate::{addon, class_reference, demo, editor_settings, godot, netns, process, quick_start};
 
 pub fn run_all(
     root: &Path,
@@ -122,6 +122,14 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             "editor_settings",
             outcome,
             logs.join("editor_settings.*.log"),
+        );
+    }
+    if selected(filter, "class_reference") {
+        let outcome = class_reference::run(root, &godot, &addon, &logs);
+        run.record(
+            "class_reference",
+            outcome,
+            logs.join("class_reference.editor*.log"),
         );
     }
     if selected(filter, "readme_quick_start") {
