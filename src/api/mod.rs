@@ -291,7 +291,8 @@ impl SteamNetworkingMessages {
     }
 
     /// Sends [param data] to the user on [param channel], opening a session if needed (and accepting theirs).
-    /// [param flags] is a sum of `NETWORKING_SEND_*`. Returns a `RESULT_*` code:
+    /// [param flags] is a sum of `NETWORKING_SEND_*`. An empty [param data] is a message like any other, as on
+    /// Steam (it arrives with [code]size[/code] 0). Returns a `RESULT_*` code:
     /// [code]RESULT_OK[/code] (1) when queued, [code]RESULT_INVALID_PARAM[/code] (8) for an oversized
     /// payload (over [code]MAX_STEAM_PACKET_SIZE[/code]) or a bad argument, [code]RESULT_INVALID_STEAMID[/code]
     /// (19) for an ID that is not a user's or game server's, [code]RESULT_NO_CONNECTION[/code] (3)

@@ -171,7 +171,8 @@ fn remote_address(address: &sys::SteamNetworkingIPAddr) -> String {
             &mut copy,
             buffer.as_mut_ptr(),
             buffer.len() as u32,
-            true,
+            // The IP alone, as GodotSteam reports it (and the local backend).
+            false,
         );
         c_text(&buffer)
     }

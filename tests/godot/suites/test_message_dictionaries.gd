@@ -25,6 +25,7 @@ func _initialize() -> void:
 	await mixed_flags_in_one_batch_keep_their_own_flags()
 	await large_batches_come_back_whole_and_in_order()
 	await payload_sizes_from_one_byte_to_the_maximum_round_trip()
+	await an_empty_payload_is_a_message_as_on_steam()
 	t.finish(self)
 
 
@@ -142,3 +143,13 @@ func payload_sizes_from_one_byte_to_the_maximum_round_trip() -> void:
 			intact = intact and payload[i] == i % 256
 	t.eq(got, sizes, "every payload size comes back at its size")
 	t.ok(intact, "every payload comes back byte for byte")
+
+
+## Steam refuses only payloads over MAX_STEAM_PACKET_SIZE; an empty one is a message like any other.
+func an_empty_payload_is_a_message_as_on_steam() -> void:
+	t.eq(steam.sendMessageToUser(me, PackedByteArray(), RELIABLE, 5), 1, "an empty reliable send is RESULT_OK")
+	t.eq(steam.sendMessageToUser(me, PackedByteArray(), UNRELIABLE, 5), 1, "an empty unreliable send is RESULT_OK")
+	var messages := await receive_all(5, 2)
+	t.eq(messages.size(), 2, "both empty messages arrive")
+	t.eq(messages.map(func(message): return [message["size"], message["payload"].size()]), [[0, 0], [0, 0]],
+		"each arrives with size 0 and an empty payload")
