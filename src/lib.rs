@@ -37,7 +37,6 @@ unsafe impl ExtensionLibrary for GodotSteamMessages {
                 // Before scripts are compiled, so `Steam.` resolves in every script, `-s` ones included.
                 register_steam_alias();
             }
-            #[cfg(feature = "editor-docs")]
             InitStage::Editor => api::class_reference::register(),
             InitStage::MainLoop => {
                 // Every extension has registered its classes by now: give the name back to a real GodotSteam

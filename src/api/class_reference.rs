@@ -1,10 +1,17 @@
-//! The editor's class reference (F1 → `SteamNetworkingMessages`), in the editor library only (feature
-//! `editor-docs`, which turns on gdext's `register-docs`).
+//! The editor's class reference (F1 → `SteamNetworkingMessages`).
 //!
-//! gdext turns the class's, functions' and signals' doc comments into the class XML and hands it to the editor.
-//! Our constants are registered by hand under GodotSteam's enum names (see [`super::constants`]), which gdext's
-//! documentation does not see, so this adds their descriptions from [`crate::constants::GROUPS`] and hands the
-//! completed XML to the editor again; the later load replaces the earlier one.
+//! The page comes from `doc_classes/SteamNetworkingMessages.xml`, embedded in the library and handed to the
+//! editor at the editor stage. That file is generated from the doc comments of the class, its functions and
+//! signals by gdext's `register-docs` (feature `class-reference-source`, only for regenerating it), completed
+//! with the constants' descriptions from [`crate::constants::GROUPS`]: our constants are registered by hand
+//! under GodotSteam's enum names, which gdext's documentation does not see. A test fails when the file is out
+//! of date (`UPDATE_CLASS_REFERENCE=1` rewrites it).
+//!
+//! Why not let gdext register the documentation itself: it would do so in every library that has it (and warn
+//! in exported games), and always at load. An editor that finds the addon in its first scan loads it late;
+//! `godot --headless --import` then quits with a documentation refresh still queued, which runs after the
+//! editor freed its documentation and crashes once any extension documentation was loaded (Godot bugs
+//! #111048/#111645, see `lib.rs`). So the page is handed over only when the library loads with the editor.
 
 use std::fmt::Write;
 
@@ -61,23 +68,34 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Hands the completed class XML to the editor's help. Call at the editor stage, after gdext has registered
-/// its own version.
-#[cfg(feature = "editor-docs")]
+/// The class reference the editor shows, as generated (see the module's documentation).
+pub const CLASS_XML: &str = include_str!("../../doc_classes/SteamNetworkingMessages.xml");
+
+/// Hands [`CLASS_XML`] to the editor's help. Call at the editor stage. Skipped when the editor is already
+/// running (the library was found by a scan and loaded late): the page then appears from the next start.
 pub fn register() {
-    let class = <super::SteamNetworkingMessages as godot::obj::GodotClass>::class_id().to_string();
-    let Some(xml) = class_xml(godot::docs::__gather_xml_docs(), &class) else {
-        log::warn!("no class reference was built for {class}");
+    use godot::obj::Singleton;
+    // The main loop starts after the editor stage when the library loads with the editor.
+    if godot::classes::Engine::singleton().get_main_loop().is_some() {
+        log::info!(
+            "loaded after the editor started: the class reference appears from the next start"
+        );
         return;
-    };
+    }
     // SAFETY: called on the main thread at the editor stage, with the binding initialised; the buffer is valid
-    // UTF-8 of the given length (Godot copies it).
+    // UTF-8 of the given length, and Godot copies it.
     unsafe {
         godot::sys::interface_fn!(editor_help_load_xml_from_utf8_chars_and_len)(
-            xml.as_ptr().cast::<std::ffi::c_char>(),
-            xml.len() as i64,
+            CLASS_XML.as_ptr().cast::<std::ffi::c_char>(),
+            CLASS_XML.len() as i64,
         );
     }
+}
+
+/// The class XML built from the doc comments now (gdext's documentation plus the constants).
+#[cfg(feature = "class-reference-source")]
+pub fn generated_xml() -> Option<String> {
+    class_xml(godot::docs::__gather_xml_docs(), "SteamNetworkingMessages")
 }
 
 #[cfg(test)]
@@ -117,6 +135,33 @@ mod tests {
     fn other_classes_documents_are_not_taken() {
         let other = GDEXT_DOCUMENT.replace("SteamNetworkingMessages", "Other");
         assert!(class_xml([other], "SteamNetworkingMessages").is_none());
+    }
+
+    /// Regenerate with `UPDATE_CLASS_REFERENCE=1 cargo test --lib --features class-reference-source`.
+    #[cfg(feature = "class-reference-source")]
+    #[test]
+    fn the_embedded_class_reference_is_generated_from_the_current_doc_comments() {
+        let generated = generated_xml().expect("gdext documented the class");
+        if std::env::var_os("UPDATE_CLASS_REFERENCE").is_some() {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/doc_classes/SteamNetworkingMessages.xml"
+            );
+            std::fs::write(path, &generated).unwrap();
+            return;
+        }
+        assert!(
+            generated == CLASS_XML,
+            "doc_classes/SteamNetworkingMessages.xml is out of date: run \
+             UPDATE_CLASS_REFERENCE=1 cargo test --lib --features class-reference-source"
+        );
+    }
+
+    #[test]
+    fn the_embedded_class_reference_documents_the_class() {
+        assert!(CLASS_XML.contains("<class name=\"SteamNetworkingMessages\""));
+        assert!(CLASS_XML.contains("<method name=\"sendMessageToUser\""));
+        assert!(CLASS_XML.contains("<constant name=\"RESULT_OK\""));
     }
 
     #[test]

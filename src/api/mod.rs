@@ -64,8 +64,8 @@ impl IObject for SteamNetworkingMessages {
         }
     }
 
-    /// `Steam.free()` from a script would leave the engine, the `Steam` name and the per-frame callbacks
-    /// pointing at a freed object: refused with an error; the unload itself frees it.
+    // `Steam.free()` from a script would leave the engine, the `Steam` name and the per-frame callbacks
+    // pointing at a freed object: refused with an error; the unload itself frees it.
     fn on_notification(&mut self, what: ObjectNotification) {
         if what == ObjectNotification::PREDELETE && !teardown::started() {
             godot_error!(
