@@ -76,7 +76,10 @@ pub const CLASS_XML: &str = include_str!("../../doc_classes/SteamNetworkingMessa
 pub fn register() {
     use godot::obj::Singleton;
     // The main loop starts after the editor stage when the library loads with the editor.
-    if godot::classes::Engine::singleton().get_main_loop().is_some() {
+    if godot::classes::Engine::singleton()
+        .get_main_loop()
+        .is_some()
+    {
         log::info!(
             "loaded after the editor started: the class reference appears from the next start"
         );

@@ -14,55 +14,19 @@ use std::process::{Command, Stdio};
 /// The drop-in addon folder inside the repository.
 pub const ADDON_DIR: &str = "addons/godot_steam_messages";
 /// The addon's folder name, in `addons/` of the repository and of projects.
-const ADDON_NAME: &str = "godot_steam_messages";
+pub const ADDON_NAME: &str = "godot_steam_messages";
 const CRATE_NAME: &str = "godot-steam-messages";
 const STEAM_SYS: &str = "steamworks-sys";
 
-/// The two libraries of a platform. Godot's editor loads the one carrying the class reference (F1); exported
-/// games load the other, because gdext warns when a game's library carries documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Library {
-    Game,
-    Editor,
-}
-
-impl Library {
-    /// The crate features the library is built with.
-    fn features(self) -> &'static [&'static str] {
-        match self {
-            Library::Game => &[],
-            Library::Editor => &["editor-docs"],
-        }
-    }
-
-    /// The installed file name, as the `.gdextension` names it: `libgodot_steam_messages.so` for games,
-    /// `libgodot_steam_messages.editor.so` for the editor.
-    pub fn file_name(self, built: &str) -> String {
-        match (self, built.rsplit_once('.')) {
-            (Library::Editor, Some((stem, extension))) => format!("{stem}.editor.{extension}"),
-            _ => built.to_owned(),
-        }
-    }
-}
-
-/// `cargo xtask build`: builds both libraries and installs them with the Steam redistributable into the
+/// `cargo xtask build`: builds the extension and installs it with the Steam redistributable into the
 /// drop-in addon's `bin/<platform>/`, then points the demo project at that addon.
 pub fn build(root: &Path, release: bool) -> Result<(), String> {
     let addon = root.join(ADDON_DIR);
-    let mut installed = Vec::new();
-    for library in [Library::Game, Library::Editor] {
-        let built = cargo_build(root, release, library)?;
-        installed.push(install_libraries(&built, &addon, library)?);
-    }
-    let megabytes = installed
-        .first()
-        .and_then(|path| fs::metadata(path).ok())
-        .map_or(0, |metadata| metadata.len())
-        / 1_000_000;
+    let installed = build_library_into(root, release, &addon)?;
+    let megabytes = fs::metadata(&installed).map_or(0, |metadata| metadata.len()) / 1_000_000;
     if release {
         eprintln!(
-            "installed the RELEASE build ({megabytes} MB, and the editor's library with the class \
-             reference) in {ADDON_DIR}/: ready to copy into a game"
+            "installed the RELEASE build ({megabytes} MB) in {ADDON_DIR}/: ready to copy into a game"
         );
     } else {
         eprintln!(
@@ -72,6 +36,13 @@ pub fn build(root: &Path, release: bool) -> Result<(), String> {
     }
     // The demo project follows whichever addon the last task built.
     link_into_project(root, &root.join(crate::demo::DEMO_PROJECT), &addon)
+}
+
+/// Builds the extension for this machine and installs it, with Steam's library, into
+/// `addon/bin/<platform>/`; returns the installed library.
+pub fn build_library_into(root: &Path, release: bool, addon: &Path) -> Result<PathBuf, String> {
+    let built = cargo_build(root, release)?;
+    install_libraries(&built, addon)
 }
 
 /// `cargo xtask install --project PATH`: builds the addon, copies it into the Godot project at `project` and
@@ -103,7 +74,8 @@ pub fn install(root: &Path, project: &Path, release: bool) -> Result<(), String>
 }
 
 /// The line `.godot/extension_list.cfg` holds for the addon.
-const EXTENSION_ENTRY: &str = "res://addons/godot_steam_messages/godot_steam_messages.gdextension";
+pub const EXTENSION_ENTRY: &str =
+    "res://addons/godot_steam_messages/godot_steam_messages.gdextension";
 
 /// Adds the addon to the project's `.godot/extension_list.cfg` (kept as it is otherwise), as the editor's first
 /// scan would. Godot loads only the extensions listed there, and loads them before compiling scripts: without
@@ -126,7 +98,7 @@ pub fn register_extension(project: &Path) -> Result<(), String> {
 }
 
 /// Copies a folder tree (files and folders; symbolic links are followed).
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+pub fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     fs::create_dir_all(to).map_err(|error| format!("creating {}: {error}", to.display()))?;
     let entries =
         fs::read_dir(from).map_err(|error| format!("reading {}: {error}", from.display()))?;
@@ -142,12 +114,10 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the extension and stages an addon for the xtask's own projects in
+/// Builds the extension and stages a complete addon for the xtask's own projects in
 /// `target/addon/<profile>/godot_steam_messages/`; returns that folder. The drop-in addon is not touched.
-/// Only the editor's library is staged: the tests, demo and benchmarks run Godot's editor binary, which loads
-/// that one (the game library differs only by the class reference; `package` builds and checks both).
 pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
-    let built = cargo_build(root, release, Library::Editor)?;
+    let built = cargo_build(root, release)?;
     let profile = if release { "release" } else { "debug" };
     let staged = root
         .join("target")
@@ -165,7 +135,7 @@ pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
             copy(&entry.path(), &staged.join(entry.file_name()))?;
         }
     }
-    install_libraries(&built, &staged, Library::Editor)?;
+    install_libraries(&built, &staged)?;
     Ok(staged)
 }
 
@@ -175,8 +145,8 @@ struct Built {
     steam_library: PathBuf,
 }
 
-/// `cargo build` of one of the extension's libraries; where it and `libsteam_api` are.
-fn cargo_build(root: &Path, release: bool, library: Library) -> Result<Built, String> {
+/// `cargo build` of the extension library; where it and `libsteam_api` are.
+fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
     let mut cargo = Command::new(env_or("CARGO", "cargo"));
     cargo
         .current_dir(root)
@@ -186,15 +156,8 @@ fn cargo_build(root: &Path, release: bool, library: Library) -> Result<Built, St
     if release {
         cargo.arg("--release");
     }
-    if !library.features().is_empty() {
-        cargo.arg("--features").arg(library.features().join(","));
-    }
     eprintln!(
-        "building the extension's {} library ({})...",
-        match library {
-            Library::Game => "game",
-            Library::Editor => "editor",
-        },
+        "building the extension ({})...",
         if release { "release" } else { "debug" }
     );
     let mut child = cargo
@@ -243,15 +206,15 @@ fn cargo_build(root: &Path, release: bool, library: Library) -> Result<Built, St
 }
 
 /// Copies the built library and Steam's into `addon/bin/<platform>/`; returns the installed library's path.
-fn install_libraries(built: &Built, addon: &Path, library: Library) -> Result<PathBuf, String> {
+fn install_libraries(built: &Built, addon: &Path) -> Result<PathBuf, String> {
     let bin = addon.join("bin").join(platform_dir()?);
     fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    let built_name = built
-        .library
-        .file_name()
-        .ok_or("library has no file name")?
-        .to_string_lossy();
-    let installed = bin.join(library.file_name(&built_name));
+    let installed = bin.join(
+        built
+            .library
+            .file_name()
+            .ok_or("library has no file name")?,
+    );
     copy(&built.library, &installed)?;
     copy(
         &built.steam_library,
@@ -326,7 +289,7 @@ fn steam_library_name() -> &'static str {
 }
 
 /// The `bin/` subfolder the `.gdextension` file names for this machine.
-fn platform_dir() -> Result<&'static str, String> {
+pub fn platform_dir() -> Result<&'static str, String> {
     match (std::env::consts::OS, std::env::consts::ARCH) {
         ("linux", "x86_64") => Ok("linux-x86_64"),
         ("linux", "aarch64") => Ok("linux-arm64"),
@@ -343,22 +306,6 @@ fn env_or(name: &str, default: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_editor_library_is_named_apart_from_the_game_library() {
-        assert_eq!(
-            Library::Editor.file_name("libgodot_steam_messages.so"),
-            "libgodot_steam_messages.editor.so"
-        );
-        assert_eq!(
-            Library::Editor.file_name("godot_steam_messages.dll"),
-            "godot_steam_messages.editor.dll"
-        );
-        assert_eq!(
-            Library::Game.file_name("libgodot_steam_messages.so"),
-            "libgodot_steam_messages.so"
-        );
-    }
 
     #[test]
     fn registering_adds_the_entry_once_and_keeps_other_extensions() {

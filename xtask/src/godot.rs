@@ -389,56 +389,111 @@ fn provision_uncached(layout: &Layout, target: &Target) -> Result<Godot, String>
         MIN_VERSION.1,
         layout.cache.display()
     );
+    let debs = fetch_and_unpack(layout, target, &[DEBIAN_PACKAGE], "Godot")?;
+    eprintln!("provisioning Godot: verifying...");
+    let godot = with_checked_version(locate(&layout.root(), target)?)
+        .map_err(|e| format!("the unpacked Godot does not work: {e}"))?;
+    write_atomically(&layout.marker(), &format!("{}\n", godot.version))?;
+    // The unpacked tree is all we need; the .debs would only double the disk usage.
+    for deb in &debs {
+        let _ = fs::remove_file(deb);
+    }
+    eprintln!(
+        "provisioning Godot: ready, Godot {} (took {:.0}s)",
+        godot.version,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(godot)
+}
+
+/// Downloads `packages` from Debian unstable with their complete dependency closure (glibc included) and
+/// unpacks them into `<cache>/root/`, for another toolchain than Godot (see [`crate::windows`]). Returns the
+/// unpacked tree; the first call writes a marker, so later calls need no network.
+pub fn provision_debian_packages(
+    cache: &Path,
+    packages: &[&str],
+    label: &str,
+) -> Result<PathBuf, String> {
+    let target = host_target()?;
+    let layout = Layout {
+        cache: cache.to_path_buf(),
+    };
+    let wanted = packages.join(" ");
+    if fs::read_to_string(layout.marker()).is_ok_and(|marker| marker.trim() == wanted) {
+        return Ok(layout.root());
+    }
+    eprintln!(
+        "provisioning {label}: fetching Debian {DEBIAN_SUITE}'s `{wanted}` into {} (one-time)",
+        layout.cache.display()
+    );
+    let debs = fetch_and_unpack(&layout, &target, packages, label)?;
+    write_atomically(&layout.marker(), &format!("{wanted}\n"))?;
+    for deb in &debs {
+        let _ = fs::remove_file(deb);
+    }
+    Ok(layout.root())
+}
+
+/// The dynamic loader and library directories of an unpacked tree, to start its programs with (see
+/// [`locate`]): `(loader, library path)`.
+pub fn unpacked_loader(root: &Path) -> Result<(PathBuf, OsString), String> {
+    let target = host_target()?;
+    locate_loader(root, &target)
+}
+
+/// Downloads `packages` and their dependencies through the private apt configuration and unpacks them into
+/// the layout's root, swapped in at once; returns the downloaded `.deb` files.
+fn fetch_and_unpack(
+    layout: &Layout,
+    target: &Target,
+    packages: &[&str],
+    label: &str,
+) -> Result<Vec<PathBuf>, String> {
     remove_stale_partials(layout);
     let mirror = debian_mirror()?;
     write_apt_config(layout, target, &mirror)?;
 
     eprintln!(
-        "provisioning Godot: updating the package index from {} ({DEBIAN_SUITE})...",
+        "provisioning {label}: updating the package index from {} ({DEBIAN_SUITE})...",
         mirror.uri
     );
     apt_get(layout, target, &["-q", "update"])?;
 
-    let packages = apt_get(
-        layout,
-        target,
-        &["-qq", "--simulate", "install", DEBIAN_PACKAGE],
-    )
-    .map(|out| parse_simulated_installs(&String::from_utf8_lossy(&out.stdout)))?;
-    let godot_package = packages
-        .iter()
-        .find(|package| package.name == DEBIAN_PACKAGE)
-        .ok_or_else(|| format!("apt would not install `{DEBIAN_PACKAGE}` (no such package?)"))?;
+    let install = |options: &[&str]| {
+        let mut args: Vec<&str> = options.to_vec();
+        args.push("install");
+        args.extend(packages);
+        apt_get(layout, target, &args)
+    };
+    let closure = install(&["-qq", "--simulate"])
+        .map(|out| parse_simulated_installs(&String::from_utf8_lossy(&out.stdout)))?;
+    for wanted in packages {
+        closure
+            .iter()
+            .find(|package| package.name == *wanted)
+            .ok_or_else(|| format!("apt would not install `{wanted}` (no such package?)"))?;
+    }
     // Only what is not in the private archive cache yet gets listed here.
-    let uris = apt_get(
-        layout,
-        target,
-        &["-qq", "--print-uris", "install", DEBIAN_PACKAGE],
-    )?;
+    let uris = install(&["-qq", "--print-uris"])?;
     let (count, bytes) = download_totals(&String::from_utf8_lossy(&uris.stdout));
     eprintln!(
-        "provisioning Godot: downloading {count} of {} packages ({}) for godot {}...",
-        packages.len(),
+        "provisioning {label}: downloading {count} of {} packages ({})...",
+        closure.len(),
         megabytes(bytes),
-        godot_package.version
     );
     let download_started = Instant::now();
-    apt_get(
-        layout,
-        target,
-        &["-q", "-y", "--download-only", "install", DEBIAN_PACKAGE],
-    )?;
+    install(&["-q", "-y", "--download-only"])?;
     eprintln!(
-        "provisioning Godot: downloaded {} in {:.1}s",
+        "provisioning {label}: downloaded {} in {:.1}s",
         megabytes(bytes),
         download_started.elapsed().as_secs_f64()
     );
 
     eprintln!(
-        "provisioning Godot: unpacking {} packages...",
-        packages.len()
+        "provisioning {label}: unpacking {} packages...",
+        closure.len()
     );
-    let debs: Vec<PathBuf> = packages
+    let debs: Vec<PathBuf> = closure
         .iter()
         .map(|package| layout.archives().join(package.deb_file_name()))
         .collect();
@@ -462,26 +517,33 @@ fn provision_uncached(layout: &Layout, target: &Target) -> Result<Godot, String>
             layout.root().display()
         )
     })?;
-
-    eprintln!("provisioning Godot: verifying...");
-    let godot = with_checked_version(locate(&layout.root(), target)?)
-        .map_err(|e| format!("the unpacked Godot does not work: {e}"))?;
-    write_atomically(&layout.marker(), &format!("{}\n", godot.version))?;
-    // The unpacked tree is all we need; the .debs would only double the disk usage.
-    for deb in &debs {
-        let _ = fs::remove_file(deb);
-    }
-    eprintln!(
-        "provisioning Godot: ready, Godot {} (took {:.0}s)",
-        godot.version,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(godot)
+    Ok(debs)
 }
 
 /// Builds the [`Godot`] for an unpacked tree: the tree's own loader, its library
 /// directories, and the real `godot` ELF.
 fn locate(root: &Path, target: &Target) -> Result<Godot, String> {
+    let (loader, library_path) = locate_loader(root, target)?;
+    let binary = resolve_inside(root, Path::new("usr/bin/godot"))
+        .ok_or_else(|| format!("no usr/bin/godot under {}", root.display()))?;
+    if !is_elf(&binary) {
+        return Err(format!("{} is not an ELF executable", binary.display()));
+    }
+    // $LD_LIBRARY_PATH is deliberately not carried over (ld.so ignores it with --library-path):
+    // `cargo run` points it at target/, which would hide a missing $ORIGIN runpath on the extension.
+    Ok(Godot {
+        program: loader,
+        prefix_args: vec![
+            "--library-path".into(),
+            library_path,
+            binary.into_os_string(),
+        ],
+        version: String::new(),
+    })
+}
+
+/// The unpacked tree's own dynamic loader and the `--library-path` value for it.
+fn locate_loader(root: &Path, target: &Target) -> Result<(PathBuf, OsString), String> {
     let (triplet, loader_name) = (target.triplet, target.loader);
     // Prefer the real file in the multiarch directory; the /lib64 style paths are symlinks.
     let loader_candidates = [
@@ -496,12 +558,6 @@ fn locate(root: &Path, target: &Target) -> Result<Godot, String> {
         .iter()
         .find_map(|candidate| resolve_inside(root, Path::new(candidate)))
         .ok_or_else(|| format!("no {loader_name} under {}", root.display()))?;
-    let binary = resolve_inside(root, Path::new("usr/bin/godot"))
-        .ok_or_else(|| format!("no usr/bin/godot under {}", root.display()))?;
-    if !is_elf(&binary) {
-        return Err(format!("{} is not an ELF executable", binary.display()));
-    }
-
     // libpulse finds libpulsecommon through a RUNPATH pointing at the *host's* /usr/lib,
     // hence the explicit pulseaudio entry.
     let library_dirs: Vec<PathBuf> = [
@@ -528,18 +584,7 @@ fn locate(root: &Path, target: &Target) -> Result<Godot, String> {
         library_path.push(dir);
     }
 
-    // $LD_LIBRARY_PATH is deliberately not carried over (ld.so ignores it with --library-path):
-    // `cargo run` points it at target/, which would hide a missing $ORIGIN runpath on the extension.
-
-    Ok(Godot {
-        program: loader,
-        prefix_args: vec![
-            "--library-path".into(),
-            library_path,
-            binary.into_os_string(),
-        ],
-        version: String::new(),
-    })
+    Ok((loader, library_path))
 }
 
 /// Resolves `relative` inside the unpacked `root`, following symlinks the way they would

@@ -5,6 +5,7 @@
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless]`: two demo clients on the local backend.
 //! - `bench [--quick]`: benchmarks against Godot's own ENet, written to `target/bench/`.
+//! - `package [--skip-windows]`: the release zip in `target/dist/`, checked as a user would meet it.
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
 mod addon;
@@ -15,11 +16,13 @@ mod editor_settings;
 mod fuzz;
 mod godot;
 mod netns;
+mod package;
 mod process;
 mod quick_start;
 mod soak;
 mod suite;
 mod suites;
+mod windows;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +43,19 @@ enum Task {
         /// Optimised build (what games should ship).
         #[arg(long)]
         release: bool,
+        /// Build for another platform than this machine's: `windows-x86_64` (cross-built here).
+        #[arg(long, value_parser = ["windows-x86_64"])]
+        target: Option<String>,
+    },
+    /// The download for users: target/dist/godot-steam-messages-<version>.zip with every platform built here,
+    /// then checked (layout, a Quick start from the unpacked zip, the class reference, the Windows DLL).
+    Package {
+        /// Leave out the Windows build (it needs the cross toolchain, provisioned on first use).
+        #[arg(long)]
+        skip_windows: bool,
+        /// A folder of `<platform>/` library folders built elsewhere (the release workflow's), added to `bin/`.
+        #[arg(long)]
+        prebuilt: Option<PathBuf>,
     },
     /// Build the addon and install it into a Godot project, registered so that `Steam` resolves at once.
     Install {
@@ -95,7 +111,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let outcome = match cli.task {
-        Task::Build { release } => addon::build(&root, release),
+        Task::Build { release, target } => match target.as_deref() {
+            Some("windows-x86_64") => windows::build(&root, release),
+            _ => addon::build(&root, release),
+        },
+        Task::Package {
+            skip_windows,
+            prebuilt,
+        } => package::run(&root, skip_windows, prebuilt.as_deref()),
         Task::Install { project, debug } => addon::install(&root, &project, !debug),
         Task::Test {
             release,

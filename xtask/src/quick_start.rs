@@ -31,10 +31,23 @@ const NOT_INITIALISED: &str = "class not found when calling";
 type Step = fn(&Godot, &Path, &Path) -> Result<(), String>;
 
 pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
-    let project = match prepare(root, addon) {
-        Ok(project) => project,
-        Err(error) => return SuiteOutcome::broken(format!("cannot prepare the project: {error}")),
-    };
+    // Install: the addon in `addons/` (here a link) and registered, as `cargo xtask install` does.
+    let prepared = suite::fresh_project(root, "quick-start-project", addon).and_then(|project| {
+        addon::register_extension(&project)?;
+        Ok(project)
+    });
+    match prepared {
+        Ok(project) => run_in_project(root, godot, &project, logs),
+        Err(error) => SuiteOutcome::broken(format!("cannot prepare the project: {error}")),
+    }
+}
+
+/// The Quick start in `project`, which has the addon installed and registered: writes the README's script as
+/// the main scene, then runs the steps. Logs go to `logs`.
+pub fn run_in_project(root: &Path, godot: &Godot, project: &Path, logs: &Path) -> SuiteOutcome {
+    if let Err(error) = write_project_files(root, project) {
+        return SuiteOutcome::broken(format!("cannot prepare the project: {error}"));
+    }
     let mut outcome = SuiteOutcome::default();
     let steps: [(&str, Step); 3] = [
         ("import", first_import),
@@ -42,7 +55,7 @@ pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcom
         ("two instances", two_instances),
     ];
     for (step, check) in steps {
-        let result = check(godot, &project, logs);
+        let result = check(godot, project, logs);
         outcome.absorb(
             step,
             SuiteOutcome {
@@ -65,16 +78,12 @@ pub fn quick_start_script(readme: &str) -> Option<String> {
     Some(code.split("\n```").next()?.to_owned() + "\n")
 }
 
-/// A new project whose main scene's root node carries the Quick start script, with the addon copied in (as a
-/// link) and nothing else: no `.godot/` folder yet.
-fn prepare(root: &Path, addon: &Path) -> Result<PathBuf, String> {
+/// The project file and a main scene whose root node carries the Quick start script from README.md.
+fn write_project_files(root: &Path, project: &Path) -> Result<(), String> {
     let readme = fs::read_to_string(root.join("README.md"))
         .map_err(|error| format!("reading README.md: {error}"))?;
     let script = quick_start_script(&readme)
         .ok_or("README.md has no ```gdscript block under ## Quick start")?;
-    // Install: the addon in `addons/` (here a link) and registered, as `cargo xtask install` does.
-    let project = suite::fresh_project(root, "quick-start-project", addon)?;
-    addon::register_extension(&project)?;
     let files = [
         (
             "project.godot",
@@ -94,7 +103,7 @@ fn prepare(root: &Path, addon: &Path) -> Result<PathBuf, String> {
     for (name, text) in files {
         fs::write(project.join(name), text).map_err(|error| format!("writing {name}: {error}"))?;
     }
-    Ok(project)
+    Ok(())
 }
 
 fn first_import(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String> {
