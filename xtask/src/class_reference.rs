@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::addon;
 use crate::godot::Godot;
 use crate::process;
-use crate::suite::{self, SUITE_TIMEOUT, SuiteOutcome, Tally};
+use crate::suite::{self, SUITE_TIMEOUT, SuiteOutcome};
 
 const FIXTURE: &str = "tests/godot-class-reference";
 const PLUGIN: &str = "addons/read_class_reference";
@@ -46,13 +46,7 @@ const UNRENDERED_MARKUP: &[&str] = &[
 
 pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
     let result = prepare(root, addon).and_then(|project| check_project(godot, &project, logs));
-    SuiteOutcome {
-        tally: Tally {
-            passed: u64::from(result.is_ok()),
-            failed: u64::from(result.is_err()),
-        },
-        problems: result.err().into_iter().collect(),
-    }
+    SuiteOutcome::from_result(result)
 }
 
 /// A new project holding the fixture and the addon, registered.

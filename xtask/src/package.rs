@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::addon::{self, ADDON_DIR, ADDON_NAME};
-use crate::suite::{SuiteOutcome, Tally};
+use crate::suite::SuiteOutcome;
 use crate::{class_reference, godot, quick_start, windows};
 
 /// `prebuilt`: a folder of `bin/<platform>/` folders built elsewhere (the release workflow's macOS, Linux
@@ -201,16 +201,7 @@ fn check(root: &Path, zip_path: &Path, windows_built: bool) -> SuiteOutcome {
             "package check {name}: {}",
             if result.is_ok() { "passed" } else { "FAILED" }
         );
-        outcome.absorb(
-            name,
-            SuiteOutcome {
-                tally: Tally {
-                    passed: u64::from(result.is_ok()),
-                    failed: u64::from(result.is_err()),
-                },
-                problems: result.err().into_iter().collect(),
-            },
-        );
+        outcome.absorb(name, SuiteOutcome::from_result(result));
     };
     let checks = root.join("target").join("package-check");
     let _ = fs::remove_dir_all(&checks);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::addon;
 use crate::godot::Godot;
 use crate::process;
-use crate::suite::{self, SuiteOutcome, Tally};
+use crate::suite::{self, SuiteOutcome};
 
 /// Longest the two instances may take to exchange their hellos (it takes about two seconds).
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -56,16 +56,7 @@ pub fn run_in_project(root: &Path, godot: &Godot, project: &Path, logs: &Path) -
     ];
     for (step, check) in steps {
         let result = check(godot, project, logs);
-        outcome.absorb(
-            step,
-            SuiteOutcome {
-                tally: Tally {
-                    passed: u64::from(result.is_ok()),
-                    failed: u64::from(result.is_err()),
-                },
-                problems: result.err().into_iter().collect(),
-            },
-        );
+        outcome.absorb(step, SuiteOutcome::from_result(result));
     }
     outcome
 }

@@ -63,6 +63,17 @@ impl SuiteOutcome {
         }
     }
 
+    /// One check that passed (`Ok`) or failed with its problem (`Err`).
+    pub fn from_result(result: Result<(), String>) -> Self {
+        Self {
+            tally: Tally {
+                passed: u64::from(result.is_ok()),
+                failed: u64::from(result.is_err()),
+            },
+            problems: result.err().into_iter().collect(),
+        }
+    }
+
     /// Adds the outcome of one part of the suite (a role, a run), its problems labelled with `part`.
     pub fn absorb(&mut self, part: &str, other: SuiteOutcome) {
         self.tally.passed += other.tally.passed;

@@ -166,13 +166,7 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
         let result = fs::File::create(&log_path)
             .map_err(|error| format!("creating {}: {error}", log_path.display()))
             .and_then(|mut log| demo::play(&godot, root, &addon, true, &mut log));
-        let outcome = SuiteOutcome {
-            tally: Tally {
-                passed: u64::from(result.is_ok()),
-                failed: u64::from(result.is_err()),
-            },
-            problems: result.err().into_iter().collect(),
-        };
+        let outcome = SuiteOutcome::from_result(result);
         run.record("demo_headless", outcome, log_path);
     }
     if selected(filter, "relay_link") {
