@@ -74,13 +74,23 @@ pub(super) struct Workload {
     pub(super) count: u32,
 }
 
-/// Longest the Criterion benchmark may take (a full run takes about a minute; a hang must not stall CI).
+/// Longest the built Criterion benchmark may run (a full run takes about a minute; a hang must not stall CI).
 pub(super) const CRITERION_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs the Criterion benchmark (`benches/local_transport.rs`): measured in full, or with `quick` once per
 /// benchmark without measuring (Criterion's `--test`), so a benchmark that no longer finishes fails CI.
 pub(super) fn run_criterion(root: &Path, quick: bool) -> Result<(), String> {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Compiled first, without a deadline: on a busy machine the build alone can outlast it.
+    let built = Command::new(&cargo)
+        .current_dir(root)
+        .args(["bench", "--bench", "local_transport", "--no-run"])
+        .status()
+        .map_err(|error| format!("starting cargo bench --no-run: {error}"))?;
+    if !built.success() {
+        return Err("building the Criterion benchmark failed".into());
+    }
+    let mut command = Command::new(&cargo);
     command
         .current_dir(root)
         .args(["bench", "--bench", "local_transport", "--"]);
