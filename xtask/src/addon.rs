@@ -124,19 +124,24 @@ pub fn stage(root: &Path, release: bool) -> Result<PathBuf, String> {
         .join("addon")
         .join(profile)
         .join(ADDON_NAME);
-    fs::create_dir_all(&staged)
-        .map_err(|error| format!("creating {}: {error}", staged.display()))?;
-    // The addon's own files (the `.gdextension` and its `.uid`); `bin/` is filled from this build.
+    copy_addon_files(root, &staged)?;
+    install_libraries(&built, &staged)?;
+    Ok(staged)
+}
+
+/// Copies the addon's own files (the `.gdextension`, its `.uid`, README, notice, icon: everything but `bin/`)
+/// into `to`, creating it.
+pub fn copy_addon_files(root: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|error| format!("creating {}: {error}", to.display()))?;
     let source = root.join(ADDON_DIR);
     let entries =
         fs::read_dir(&source).map_err(|error| format!("reading {}: {error}", source.display()))?;
     for entry in entries.flatten() {
         if entry.path().is_file() {
-            copy(&entry.path(), &staged.join(entry.file_name()))?;
+            copy(&entry.path(), &to.join(entry.file_name()))?;
         }
     }
-    install_libraries(&built, &staged)?;
-    Ok(staged)
+    Ok(())
 }
 
 /// What `cargo build` produced.
@@ -264,7 +269,7 @@ pub fn link_into_project(root: &Path, project: &Path, addon: &Path) -> Result<()
     })
 }
 
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
+pub fn copy(from: &Path, to: &Path) -> Result<(), String> {
     // Remove first: overwriting a library a running Godot has mapped would corrupt that process.
     let _ = fs::remove_file(to);
     fs::copy(from, to)

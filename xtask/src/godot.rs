@@ -1052,7 +1052,7 @@ fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
 }
 
 /// Whether we run as root (only used to word error messages).
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status
             .lines()

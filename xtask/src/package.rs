@@ -21,7 +21,8 @@ pub fn run(root: &Path, skip_windows: bool, prebuilt: Option<&Path>) -> Result<(
     let staging = root.join("target").join("package");
     let _ = fs::remove_dir_all(&staging);
     let addon = staging.join(ADDON_DIR);
-    copy_addon_files(root, &addon)?;
+    addon::copy_addon_files(root, &addon)?;
+    addon::copy(&root.join("LICENSE"), &addon.join("LICENSE"))?;
     addon::build_library_into(root, true, &addon)?;
     let windows_built = if skip_windows {
         println!("package: Windows skipped (--skip-windows)");
@@ -52,20 +53,6 @@ pub fn run(root: &Path, skip_windows: bool, prebuilt: Option<&Path>) -> Result<(
     } else {
         Err("the package failed its checks".into())
     }
-}
-
-/// The addon's own files (the `.gdextension`, its `.uid`, README, notice, icon) and the licence.
-fn copy_addon_files(root: &Path, addon: &Path) -> Result<(), String> {
-    fs::create_dir_all(addon).map_err(|error| format!("creating {}: {error}", addon.display()))?;
-    let source = root.join(ADDON_DIR);
-    let entries =
-        fs::read_dir(&source).map_err(|error| format!("reading {}: {error}", source.display()))?;
-    for entry in entries.flatten() {
-        if entry.path().is_file() {
-            copy(&entry.path(), &addon.join(entry.file_name()))?;
-        }
-    }
-    copy(&root.join("LICENSE"), &addon.join("LICENSE"))
 }
 
 /// The version in the extension crate's `Cargo.toml`.
@@ -304,12 +291,6 @@ fn open(zip_path: &Path) -> Result<zip::ZipArchive<fs::File>, String> {
     let file = fs::File::open(zip_path)
         .map_err(|error| format!("opening {}: {error}", zip_path.display()))?;
     zip::ZipArchive::new(file).map_err(|error| format!("reading {}: {error}", zip_path.display()))
-}
-
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|error| format!("copying {} to {}: {error}", from.display(), to.display()))
 }
 
 #[cfg(test)]

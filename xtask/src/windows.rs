@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::addon::copy;
 use crate::{godot, process};
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
@@ -180,7 +181,7 @@ fn ensure_mingw() -> Result<(), String> {
     if runs(LINKER) {
         return Ok(());
     }
-    if !is_root() {
+    if !godot::is_root() {
         return Err(format!(
             "{LINKER} is missing: install Debian's {MINGW_PACKAGE} (sudo apt-get install {MINGW_PACKAGE})"
         ));
@@ -214,18 +215,13 @@ fn ensure_mingw() -> Result<(), String> {
     }
 }
 
+/// Whether `program --version` succeeds (Wine's debug output silenced).
 fn runs(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
+        .env("WINEDEBUG", "-all")
         .output()
         .is_ok_and(|output| output.status.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
 }
 
 /// What the load check found.
@@ -244,7 +240,7 @@ pub fn check_loads(root: &Path, bin: &Path) -> Result<LoadCheck, String> {
     // Debian's `wine64` package puts its loader outside PATH; the `wine` package adds /usr/bin/wine.
     let Some(wine) = ["wine64", "wine", "/usr/lib/wine/wine64"]
         .into_iter()
-        .find(|wine| runs_quietly(wine))
+        .find(|wine| runs(wine))
     else {
         return Ok(LoadCheck::Skipped(
             "Wine is not installed (Debian's wine64); the import and export tables were checked"
@@ -302,14 +298,6 @@ pub fn check_loads(root: &Path, bin: &Path) -> Result<LoadCheck, String> {
         .env("WINEPREFIX", &prefix)
         .status();
     Ok(LoadCheck::Loaded)
-}
-
-fn runs_quietly(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .env("WINEDEBUG", "-all")
-        .output()
-        .is_ok_and(|output| output.status.success())
 }
 
 fn mingw(source: &Path, output: &Path, extra: &[&str]) -> Result<(), String> {
@@ -389,13 +377,6 @@ fn checked(output: Output, what: &str) -> Result<String, String> {
             String::from_utf8_lossy(&output.stderr).trim()
         ))
     }
-}
-
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    let _ = fs::remove_file(to);
-    fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|error| format!("copying {} to {}: {error}", from.display(), to.display()))
 }
 
 #[cfg(test)]
