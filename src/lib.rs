@@ -10,7 +10,8 @@ pub mod constants;
 pub mod convert;
 pub mod identity;
 mod logging;
-pub mod steam_types;
+
+pub use messages_engine::steam_types;
 
 use godot::classes::{ClassDb, Engine, GDExtensionManager};
 use godot::init::{ExtensionLibrary, InitStage, gdextension};

@@ -1,7 +1,7 @@
 //! User arguments and environment text: configuration parsing never panics.
 #![no_main]
 
-use godot_steam_messages::backend::config::{ConfigSources, resolve};
+use messages_engine::backend::config::{ConfigSources, resolve};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use godot_steam_messages::backend::MessagesBackend;
-use godot_steam_messages::backend::config::DEFAULT_MAX_SESSIONS;
-use godot_steam_messages::backend::local::memory_network::Conditions;
-use godot_steam_messages::backend::local::simulation::{Simulation, address, id};
-use godot_steam_messages::steam_types::{ConnectionState, send_flags};
+use messages_engine::backend::MessagesBackend;
+use messages_engine::backend::config::DEFAULT_MAX_SESSIONS;
+use messages_engine::backend::local::memory_network::Conditions;
+use messages_engine::backend::local::simulation::{Simulation, address, id};
+use messages_engine::steam_types::{ConnectionState, send_flags};
 use libfuzzer_sys::fuzz_target;
 
 const PROCESSES: usize = 3;
@@ -127,7 +127,7 @@ fuzz_target!(|data: &[u8]| {
 fn accept_requests(world: &mut Simulation) {
     for local in 1..=PROCESSES {
         for event in world.take_events(local) {
-            if let godot_steam_messages::backend::BackendEvent::SessionRequest { remote } = event
+            if let messages_engine::backend::BackendEvent::SessionRequest { remote } = event
                 && let Some(backend) = world.backend(local)
             {
                 backend.accept_session_with_user(remote);

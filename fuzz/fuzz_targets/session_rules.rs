@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use godot_steam_messages::backend::local::session::{
+use messages_engine::backend::local::session::{
     HELD_UNRELIABLE_LIMIT_BYTES, Inbound, OUTBOX_UNRELIABLE_LIMIT_BYTES, Phase, Session,
     message_cost,
 };
-use godot_steam_messages::steam_types::SteamId;
+use messages_engine::steam_types::SteamId;
 use libfuzzer_sys::fuzz_target;
 use rusty_enet::Packet;
 

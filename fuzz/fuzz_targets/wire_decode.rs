@@ -1,7 +1,7 @@
 //! Bytes from the network: decoding never panics, and what decodes re-encodes to the same bytes.
 #![no_main]
 
-use godot_steam_messages::backend::local::wire::{self, Frame};
+use messages_engine::backend::local::wire::{self, Frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use godot_steam_messages::backend::config::LocalConfig;
-use godot_steam_messages::backend::local::transport::Clock;
-use godot_steam_messages::backend::local::wire::{Frame, PROTOCOL_VERSION};
-use godot_steam_messages::backend::local::{self, LocalBackend};
-use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
-use godot_steam_messages::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
+use messages_engine::backend::config::LocalConfig;
+use messages_engine::backend::local::transport::Clock;
+use messages_engine::backend::local::wire::{Frame, PROTOCOL_VERSION};
+use messages_engine::backend::local::{self, LocalBackend};
+use messages_engine::backend::{BackendEvent, MessagesBackend};
+use messages_engine::steam_types::{ConnectionState, SteamId, SteamResult, send_flags};
 
 const RELIABLE: i32 = send_flags::RELIABLE;
 const STEP: Duration = Duration::from_millis(5);
@@ -309,7 +309,7 @@ fn received_flags_say_only_how_the_message_travelled() {
 /// session, and reaches no GDScript.
 #[test]
 fn a_message_over_max_steam_packet_size_from_a_peer_fails_its_session() {
-    use godot_steam_messages::steam_types::MAX_STEAM_PACKET_SIZE;
+    use messages_engine::steam_types::MAX_STEAM_PACKET_SIZE;
     let mut p = pair();
     let from = SteamId(76_561_198_100_000_003);
     let mut raw = RawPeer::hello(&mut p, from);
@@ -778,7 +778,7 @@ fn forge_requests(p: &mut Pair, first: u64, count: u64) -> (rusty_enet::Host<Udp
 
 #[test]
 fn a_flood_of_forged_session_requests_is_capped_and_the_real_session_keeps_working() {
-    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    use messages_engine::backend::local::MAX_PENDING_SESSIONS;
     let mut p = pair();
     p.connect(b"real");
     // More forged peers than b has connection slots: some wait for a slot and try again.
@@ -862,7 +862,7 @@ fn a_peer_restarted_on_the_same_port_opens_a_fresh_session() {
 
 #[test]
 fn a_receiver_that_does_not_read_makes_the_sender_see_limit_exceeded_until_it_reads() {
-    use godot_steam_messages::backend::local::session::SEND_WINDOW_BYTES;
+    use messages_engine::backend::local::session::SEND_WINDOW_BYTES;
     let mut p = pair();
     p.connect(b"open");
     assert_eq!(receive(&mut p.b, 0).len(), 1);
@@ -924,7 +924,7 @@ fn resident_kib() -> u64 {
 
 #[test]
 fn ten_thousand_forged_session_requests_leave_memory_and_the_real_session_alone() {
-    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    use messages_engine::backend::local::MAX_PENDING_SESSIONS;
     let mut p = pair();
     p.connect(b"hello");
     let before = resident_kib();
@@ -964,7 +964,7 @@ fn ten_thousand_forged_session_requests_leave_memory_and_the_real_session_alone(
 
 #[test]
 fn sessions_past_the_configured_limit_fail_with_a_reason_naming_the_limit() {
-    use godot_steam_messages::backend::local::MAX_PENDING_SESSIONS;
+    use messages_engine::backend::local::MAX_PENDING_SESSIONS;
     let max_sessions = 2;
     // Connection slots: two per session plus one per pending request; each new peer takes one at once.
     let slots = 2 * max_sessions + MAX_PENDING_SESSIONS;
@@ -1096,8 +1096,8 @@ fn a_flood_of_dropped_messages_logs_one_warning_then_a_count() {
 /// documented bound.
 #[test]
 fn a_receiver_that_never_reads_stays_under_its_memory_bound_whatever_the_message_sizes() {
-    use godot_steam_messages::backend::local::INBOX_UNRELIABLE_LIMIT_BYTES;
-    use godot_steam_messages::backend::local::session::{RECEIVE_WINDOW_BYTES, message_cost};
+    use messages_engine::backend::local::INBOX_UNRELIABLE_LIMIT_BYTES;
+    use messages_engine::backend::local::session::{RECEIVE_WINDOW_BYTES, message_cost};
     capture_warnings();
     let mut p = pair();
     p.connect(b"open");
@@ -1228,7 +1228,7 @@ fn a_stranger_claiming_a_live_peers_steam_id_is_refused_and_the_session_goes_on(
 /// sender's: it is ignored, and cannot redirect the ID's traffic.
 #[test]
 fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
-    use godot_steam_messages::backend::local::wire::{Presence, encode_presence};
+    use messages_engine::backend::local::wire::{Presence, encode_presence};
     let mut p = pair();
     let claimed = LocalConfig::steam_id_of(9);
     let impostor = UdpSocket::bind("127.0.0.1:0").unwrap();

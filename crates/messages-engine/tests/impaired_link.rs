@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use godot_steam_messages::backend::config::LocalConfig;
-use godot_steam_messages::backend::local::LocalBackend;
-use godot_steam_messages::backend::local::transport::system_clock;
-use godot_steam_messages::backend::{BackendEvent, MessagesBackend};
-use godot_steam_messages::steam_types::{SteamId, SteamResult, send_flags};
+use messages_engine::backend::config::LocalConfig;
+use messages_engine::backend::local::LocalBackend;
+use messages_engine::backend::local::transport::system_clock;
+use messages_engine::backend::{BackendEvent, MessagesBackend};
+use messages_engine::steam_types::{SteamId, SteamResult, send_flags};
 use udp_relay::{Impairment, Relay};
 
 /// An app ID no game uses: these backends announce themselves on the same-machine port range, and must not show

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use godot_steam_messages::backend::BackendEvent;
-use godot_steam_messages::backend::MessagesBackend;
-use godot_steam_messages::backend::local::memory_network::Conditions;
-use godot_steam_messages::backend::local::simulation::{SimulatedBackend, Simulation, address, id};
-use godot_steam_messages::steam_types::{ConnectionState, SteamResult, send_flags};
+use messages_engine::backend::BackendEvent;
+use messages_engine::backend::MessagesBackend;
+use messages_engine::backend::local::memory_network::Conditions;
+use messages_engine::backend::local::simulation::{SimulatedBackend, Simulation, address, id};
+use messages_engine::steam_types::{ConnectionState, SteamResult, send_flags};
 
 const RELIABLE: i32 = send_flags::RELIABLE;
 const RESTART: i32 = send_flags::RELIABLE | send_flags::AUTORESTART_BROKEN_SESSION;
