@@ -146,7 +146,8 @@ impl SteamNetworkingMessages {
 
     /// The local user's Steam ID, 0 before initialisation.
     #[func(rename = getSteamID)]
-    fn get_steam_id(&self) -> i64 {
+    fn get_steam_id(&mut self) -> i64 {
+        self.drop_backend_stopped_elsewhere();
         self.backend
             .as_ref()
             .map_or(0, |backend| backend.local_steam_id().to_gdscript())
@@ -164,7 +165,8 @@ impl SteamNetworkingMessages {
     /// Not in GodotSteam: which backend runs, [code]"steam"[/code] or [code]"local"[/code] (the offline
     /// stand-in for Steam); [code]""[/code] before initialisation.
     #[func(rename = getBackend)]
-    fn get_backend(&self) -> GString {
+    fn get_backend(&mut self) -> GString {
+        self.drop_backend_stopped_elsewhere();
         self.backend
             .as_ref()
             .map_or_else(GString::new, |backend| GString::from(backend.name()))
@@ -174,7 +176,8 @@ impl SteamNetworkingMessages {
     /// (same machine, configured peers, LAN broadcast) that run the same Steam app ID, as Steam shows a game
     /// only its own players. Always empty on Steam.
     #[func(rename = getVisiblePeers)]
-    fn get_visible_peers(&self) -> VarArray {
+    fn get_visible_peers(&mut self) -> VarArray {
+        self.drop_backend_stopped_elsewhere();
         let mut peers = VarArray::new();
         if let Some(backend) = self.backend.as_deref() {
             for peer in backend.visible_peers() {
@@ -272,6 +275,7 @@ impl SteamNetworkingMessages {
     #[func(rename = receiveMessagesOnChannel)]
     fn receive_messages_on_channel(&mut self, channel: i64, max_messages: i64) -> VarArray {
         const NAME: &str = "receiveMessagesOnChannel";
+        self.drop_backend_stopped_elsewhere();
         let Some(backend) = self.backend.as_deref_mut() else {
             self.uninitialised_calls.report(NAME);
             return VarArray::new();
@@ -307,6 +311,7 @@ impl SteamNetworkingMessages {
     ) -> i64 {
         const NAME: &str = "sendMessageToUser";
         let failed = i64::from(SteamResult::NONE.0);
+        self.drop_backend_stopped_elsewhere();
         if self.backend.is_none() {
             self.uninitialised_calls.report(NAME);
             return failed;
@@ -386,6 +391,7 @@ impl SteamNetworkingMessages {
         let events = {
             let mut singleton = this.bind_mut();
             let singleton = &mut *singleton;
+            singleton.drop_backend_stopped_elsewhere();
             let Some(backend) = singleton.backend.as_deref_mut() else {
                 return;
             };
@@ -438,6 +444,23 @@ impl SteamNetworkingMessages {
         }
     }
 
+    /// Drops the backend if the network under it was stopped by someone else (GodotSteam's `steamShutdown()`
+    /// ends the Steam we share), so calls answer as before initialisation instead of using a dead interface.
+    fn drop_backend_stopped_elsewhere(&mut self) {
+        if self
+            .backend
+            .as_deref()
+            .is_some_and(|backend| backend.stopped_elsewhere())
+        {
+            godot_error!(
+                "[STEAM] Steam was shut down by another part of the game (such as GodotSteam's steamShutdown()); \
+                 SteamNetworkingMessages stopped with it. Call steamInit() again once Steam is initialised."
+            );
+            self.backend = None;
+            self.events.clear();
+        }
+    }
+
     /// Whether a backend is running.
     pub fn is_initialised(&self) -> bool {
         self.backend.is_some()
@@ -478,6 +501,7 @@ impl SteamNetworkingMessages {
     }
 
     fn start_backend(&mut self, app_id: i64) -> Result<(), InitError> {
+        self.drop_backend_stopped_elsewhere();
         if self.backend.is_some() {
             return Ok(());
         }
@@ -485,7 +509,7 @@ impl SteamNetworkingMessages {
             status: InitStatus::FailedGeneric,
             message: format!("app_id {app_id} is not a Steam app ID (0 to 4294967295)"),
         })?;
-        let backend = backend::open(app_id, &settings::config_sources())?;
+        let backend = backend::open(app_id, &settings::config_sources(), steam_sharing())?;
         if backend.kind() != backend::config::BackendKind::Steam {
             // Always shown (not only at GODOT_STEAM_LOG=info): users need this ID to reach the instance.
             let steam_id = backend.local_steam_id();
@@ -510,6 +534,7 @@ impl SteamNetworkingMessages {
         fallback: R,
         call: impl FnOnce(&mut dyn MessagesBackend, SteamId) -> R,
     ) -> R {
+        self.drop_backend_stopped_elsewhere();
         let Some(backend) = self.backend.as_deref_mut() else {
             self.uninitialised_calls.report(function);
             return fallback;
@@ -545,6 +570,16 @@ impl SteamNetworkingMessages {
     /// Whether this runs inside the editor, where nothing networked should happen.
     pub fn in_editor() -> bool {
         Engine::singleton().is_editor_hint()
+    }
+}
+
+/// Whether another extension (GodotSteam) defines the `Steam` class and so owns Steam's lifetime. Our own
+/// `Steam` is only a second name of this singleton, never a class.
+fn steam_sharing() -> backend::steam::SteamSharing {
+    if godot::classes::ClassDb::singleton().class_exists("Steam") {
+        backend::steam::SteamSharing::WithOtherExtension
+    } else {
+        backend::steam::SteamSharing::Alone
     }
 }
 

@@ -136,6 +136,14 @@ pub trait MessagesBackend {
     /// Runs the backend's callbacks and appends what happened since the last poll to `events`.
     fn poll(&mut self, events: &mut Vec<BackendEvent>);
 
+    /// Whether the network under this backend was stopped by someone else, so that no other method may be
+    /// called: on Steam, another extension's `steamShutdown()` (GodotSteam's) ends the Steam this backend
+    /// uses and leaves its interface dangling. The caller then drops the backend. Never for backends of
+    /// their own.
+    fn stopped_elsewhere(&self) -> bool {
+        false
+    }
+
     /// Other instances this one currently sees (the local backend's discovery); none on Steam.
     fn visible_peers(&self) -> Vec<SteamId> {
         Vec::new()

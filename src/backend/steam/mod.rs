@@ -1,9 +1,17 @@
-//! The Steam backend: `ISteamNetworkingMessages` of the running Steam client, through the `steamworks` crate.
+//! The Steam backend: `ISteamNetworkingMessages` of the running Steam client, through the flat C API that the
+//! `steamworks` crate binds (`steamworks::sys`).
 //!
-//! The crate's safe wrapper falls short for GodotSteam's API (its `SessionRequest` rejects the session when
-//! dropped, it cannot accept or close by Steam ID, and it hides the result code of a send), so the calls go
-//! through the flat C API. The flat functions whose C return type is an enum are declared again here with
-//! `int` returns: Steam may return codes the bindings' Rust enums do not list, which must not become UB.
+//! It shares the process with other users of Steam (GodotSteam above all), so it keeps Steam's rules for a
+//! shared process: callbacks arrive through registered objects and `SteamAPI_RunCallbacks` (see
+//! [`callback`]), never manual dispatch; Steam is initialised only if nobody has, and shut down only by its
+//! owner; and every call first checks that Steam is still the one we started with, because another
+//! extension's `steamShutdown()` leaves our interface pointer dangling.
+//!
+//! The crate's safe `Client` is not used: it turns on manual dispatch for the whole process and shuts Steam
+//! down when dropped. The flat functions whose C return type is an enum are declared again here with `int`
+//! returns: Steam may return codes the bindings' Rust enums do not list, which must not become UB.
+
+mod callback;
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Arc, Mutex};
@@ -14,8 +22,12 @@ use super::{
     BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
 };
 use crate::steam_types::{ConnectionState, InitError, InitStatus, SteamId, SteamResult};
+use callback::Registration;
 
 unsafe extern "C" {
+    #[link_name = "SteamAPI_InitFlat"]
+    fn init_flat_raw(error_message: *mut sys::SteamErrMsg) -> c_int;
+
     #[link_name = "SteamAPI_ISteamNetworkingMessages_SendMessageToUser"]
     fn send_message_to_user_raw(
         this: *mut sys::ISteamNetworkingMessages,
@@ -38,69 +50,93 @@ unsafe extern "C" {
 /// Largest batch read from Steam at once; more messages stay queued in Steam for the next call.
 const RECEIVE_BATCH: usize = 256;
 
+/// Who else in the process uses Steam, which decides whether our shutdown may end it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SteamSharing {
+    /// Nothing else here uses Steam: if we started it, we stop it.
+    Alone,
+    /// Another extension (GodotSteam) uses Steam too: it owns Steam's lifetime, and we never shut Steam down.
+    WithOtherExtension,
+}
+
 /// The running Steam client's Networking Messages interface.
 pub struct SteamBackend {
-    client: steamworks::Client,
     messages: *mut sys::ISteamNetworkingMessages,
+    /// The Steam pipe when we started; Steam gives a new one after a shutdown and re-initialisation, and 0 while
+    /// it is shut down.
+    pipe: sys::HSteamPipe,
+    /// Whether `SteamAPI_Shutdown` is ours to call when this backend stops.
+    shuts_down_steam: bool,
     local_id: SteamId,
-    /// Filled by Steam callbacks during `run_callbacks`, drained by `poll`.
+    /// Filled by Steam callbacks during `SteamAPI_RunCallbacks` (ours or anyone's), drained by `poll`.
     pending_events: Arc<Mutex<Vec<BackendEvent>>>,
-    /// Keeps our callbacks registered; dropping them unregisters.
-    _callbacks: [steamworks::CallbackHandle; 2],
+    /// Keeps our callback objects registered; clearing it unregisters them.
+    callbacks: Vec<Registration>,
     receive_buffer: Vec<*mut sys::SteamNetworkingMessage_t>,
 }
 
 impl SteamBackend {
-    /// Starts the Steam API (`SteamAPI_InitFlat`). A non-zero `app_id` is handed to Steam through the
-    /// `SteamAppId`/`SteamGameId` environment, as GodotSteam does.
-    pub fn init(app_id: u32) -> Result<Self, InitError> {
-        if app_id != 0 {
-            // SAFETY (std): called on Godot's main thread before Steam starts any thread of its own.
-            unsafe {
-                std::env::set_var("SteamAppId", app_id.to_string());
-                std::env::set_var("SteamGameId", app_id.to_string());
-            }
+    /// Starts the Steam API (`SteamAPI_InitFlat`) unless another part of the process already has, in which case
+    /// this joins it. A non-zero `app_id` is handed to Steam through the `SteamAppId`/`SteamGameId`
+    /// environment, as GodotSteam does; it cannot change the app of a Steam someone else started.
+    pub fn init(app_id: u32, sharing: SteamSharing) -> Result<Self, InitError> {
+        let already_running = current_pipe() != 0;
+        if already_running {
+            log::info!("Steam is already initialised in this process; sharing it");
+        } else {
+            start_steam(app_id)?;
         }
-        let client = steamworks::Client::init().map_err(|error| {
-            let mut error = init_error(error);
-            // With no Steam installed at all the SDK reports a generic failure (it cannot load
-            // steamclient); GodotSteam users test for NO_STEAM_CLIENT to ask the player to start Steam.
-            if error.status == InitStatus::FailedGeneric && !Self::is_steam_running() {
-                error.status = InitStatus::NoSteamClient;
+        let pipe = current_pipe();
+        // SAFETY: Steam is initialised; the accessors return process-wide interface pointers (null if absent).
+        let (messages, user) = unsafe {
+            (
+                sys::SteamAPI_SteamNetworkingMessages_SteamAPI_v002(),
+                sys::SteamAPI_SteamUser_v023(),
+            )
+        };
+        if pipe == 0 || messages.is_null() || user.is_null() {
+            if !already_running && sharing == SteamSharing::Alone {
+                // SAFETY: we started Steam just now and nothing else uses it.
+                unsafe { sys::SteamAPI_Shutdown() };
             }
-            error
-        })?;
-        // SAFETY: the Steam API is initialised; the accessor returns a process-wide interface pointer.
-        let messages = unsafe { sys::SteamAPI_SteamNetworkingMessages_SteamAPI_v002() };
-        if messages.is_null() {
             return Err(InitError {
                 status: InitStatus::FailedGeneric,
-                message: "Steam returned no ISteamNetworkingMessages interface".into(),
+                message: "Steam returned no ISteamNetworkingMessages or ISteamUser interface"
+                    .into(),
             });
         }
-        let local_id = SteamId(client.user().steam_id().raw());
+        // SAFETY: a valid ISteamUser of the running Steam.
+        let local_id = SteamId(unsafe { sys::SteamAPI_ISteamUser_GetSteamID(user) });
         let pending_events = Arc::new(Mutex::new(Vec::new()));
-        let requests = Arc::clone(&pending_events);
-        let failures = Arc::clone(&pending_events);
-        let callbacks = [
-            client.register_callback(move |request: SessionRequestCallback| {
-                push_event(
-                    &requests,
-                    BackendEvent::SessionRequest {
-                        remote: request.remote,
-                    },
-                );
-            }),
-            client.register_callback(move |failed: SessionFailedCallback| {
-                push_event(&failures, failed.event);
-            }),
-        ];
+        // SAFETY: each decoder reads the struct Steam sends with that callback ID.
+        let callbacks = unsafe {
+            vec![
+                Registration::register(
+                    sys::SteamNetworkingMessagesSessionRequest_t_k_iCallback as c_int,
+                    std::mem::size_of::<sys::SteamNetworkingMessagesSessionRequest_t>(),
+                    decode_session_request,
+                    Arc::clone(&pending_events),
+                ),
+                Registration::register(
+                    sys::SteamNetworkingMessagesSessionFailed_t_k_iCallback as c_int,
+                    std::mem::size_of::<sys::SteamNetworkingMessagesSessionFailed_t>(),
+                    decode_session_failed,
+                    Arc::clone(&pending_events),
+                ),
+            ]
+        };
+        if callbacks.iter().any(|callback| !callback.is_registered()) {
+            log::warn!(
+                "Steam did not mark our callbacks registered; session signals may not arrive"
+            );
+        }
         Ok(Self {
-            client,
             messages,
+            pipe,
+            shuts_down_steam: !already_running && sharing == SteamSharing::Alone,
             local_id,
             pending_events,
-            _callbacks: callbacks,
+            callbacks,
             receive_buffer: Vec::with_capacity(RECEIVE_BATCH),
         })
     }
@@ -112,22 +148,51 @@ impl SteamBackend {
     }
 }
 
-fn init_error(error: steamworks::SteamAPIInitError) -> InitError {
-    use steamworks::SteamAPIInitError as E;
-    let (status, message) = match error {
-        E::FailedGeneric(message) => (InitStatus::FailedGeneric, message),
-        E::NoSteamClient(message) => (InitStatus::NoSteamClient, message),
-        E::VersionMismatch(message) => (InitStatus::VersionMismatch, message),
-    };
-    InitError { status, message }
+/// The process's Steam pipe: 0 while Steam is not initialised.
+fn current_pipe() -> sys::HSteamPipe {
+    // SAFETY: a plain query; valid before, during and after initialisation.
+    unsafe { sys::SteamAPI_GetHSteamPipe() }
 }
 
-fn push_event(events: &Mutex<Vec<BackendEvent>>, event: BackendEvent) {
-    // A poisoned lock only means a panic elsewhere; the queue itself is still a valid Vec.
-    events
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(event);
+fn start_steam(app_id: u32) -> Result<(), InitError> {
+    if app_id != 0 {
+        // SAFETY (std): called on Godot's main thread before Steam starts any thread of its own.
+        unsafe {
+            std::env::set_var("SteamAppId", app_id.to_string());
+            std::env::set_var("SteamGameId", app_id.to_string());
+        }
+    }
+    let mut error_message: sys::SteamErrMsg = [0; 1024];
+    // SAFETY: the buffer is the 1024 bytes Steam writes its message into.
+    let result = unsafe { init_flat_raw(&mut error_message) };
+    let status = match result {
+        0 => return Ok(()),
+        2 => InitStatus::NoSteamClient,
+        3 => InitStatus::VersionMismatch,
+        _ => InitStatus::FailedGeneric,
+    };
+    let mut error = InitError {
+        status,
+        message: c_text(&error_message),
+    };
+    // With no Steam installed at all the SDK reports a generic failure (it cannot load steamclient);
+    // GodotSteam users test for NO_STEAM_CLIENT to ask the player to start Steam.
+    if error.status == InitStatus::FailedGeneric && !SteamBackend::is_steam_running() {
+        error.status = InitStatus::NoSteamClient;
+    }
+    Err(error)
+}
+
+impl Drop for SteamBackend {
+    fn drop(&mut self) {
+        // Unregistered before any shutdown, so Steam never holds a pointer to a freed object. Steam is ours to
+        // stop only if we started it, nothing else uses it, and it is still the Steam we started.
+        self.callbacks.clear();
+        if self.shuts_down_steam && !self.stopped_elsewhere() {
+            // SAFETY: we initialised Steam and no other extension shares it.
+            unsafe { sys::SteamAPI_Shutdown() };
+        }
+    }
 }
 
 fn identity_of(remote: SteamId) -> sys::SteamNetworkingIdentity {
@@ -347,61 +412,55 @@ impl MessagesBackend for SteamBackend {
     }
 
     fn poll(&mut self, events: &mut Vec<BackendEvent>) {
-        self.client.run_callbacks();
+        // Runs every registered callback of the process, GodotSteam's included (as its own `run_callbacks`
+        // runs ours): Steam's standard loop, which is safe to run from several places.
+        // SAFETY: Steam is initialised (the caller checked `stopped_elsewhere`).
+        unsafe { sys::SteamAPI_RunCallbacks() };
         let mut pending = self
             .pending_events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         events.append(&mut pending);
     }
+
+    fn stopped_elsewhere(&self) -> bool {
+        current_pipe() != self.pipe
+    }
 }
 
-/// `SteamNetworkingMessagesSessionRequest_t`, read ourselves: the crate's own type hides the remote identity
-/// and its wrapper rejects the session when dropped, which GodotSteam never does.
-struct SessionRequestCallback {
-    remote: SteamId,
-}
-
-// SAFETY: ID and layout are those of SteamNetworkingMessagesSessionRequest_t.
-unsafe impl steamworks::Callback for SessionRequestCallback {
-    const ID: i32 = sys::SteamNetworkingMessagesSessionRequest_t_k_iCallback as i32;
-
-    unsafe fn from_raw(raw: *mut c_void) -> Self {
-        // SAFETY: Steam passes a SteamNetworkingMessagesSessionRequest_t for this callback ID.
-        let request = unsafe {
-            raw.cast::<sys::SteamNetworkingMessagesSessionRequest_t>()
-                .read_unaligned()
-        };
-        Self {
-            remote: steam_id_of(&request.m_identityRemote),
-        }
+/// `SteamNetworkingMessagesSessionRequest_t`: a peer wants to talk to us.
+///
+/// # Safety
+/// `param` points at a `SteamNetworkingMessagesSessionRequest_t`.
+unsafe fn decode_session_request(param: *const c_void) -> BackendEvent {
+    // SAFETY: per the contract; read unaligned as Steam packs its callback structs.
+    let request = unsafe {
+        param
+            .cast::<sys::SteamNetworkingMessagesSessionRequest_t>()
+            .read_unaligned()
+    };
+    BackendEvent::SessionRequest {
+        remote: steam_id_of(&{ request.m_identityRemote }),
     }
 }
 
 /// `SteamNetworkingMessagesSessionFailed_t`, converted straight into the event GDScript receives.
-struct SessionFailedCallback {
-    event: BackendEvent,
-}
-
-// SAFETY: ID and layout are those of SteamNetworkingMessagesSessionFailed_t.
-unsafe impl steamworks::Callback for SessionFailedCallback {
-    const ID: i32 = sys::SteamNetworkingMessagesSessionFailed_t_k_iCallback as i32;
-
-    unsafe fn from_raw(raw: *mut c_void) -> Self {
-        // SAFETY: Steam passes a SteamNetworkingMessagesSessionFailed_t for this callback ID.
-        let failed = unsafe {
-            raw.cast::<sys::SteamNetworkingMessagesSessionFailed_t>()
-                .read_unaligned()
-        };
-        let info = connection_info(&{ failed.m_info });
-        Self {
-            event: BackendEvent::SessionFailed {
-                remote: info.identity,
-                reason: info.end_reason,
-                state: info.state,
-                debug_message: info.end_debug,
-            },
-        }
+///
+/// # Safety
+/// `param` points at a `SteamNetworkingMessagesSessionFailed_t`.
+unsafe fn decode_session_failed(param: *const c_void) -> BackendEvent {
+    // SAFETY: per the contract; read unaligned as Steam packs its callback structs.
+    let failed = unsafe {
+        param
+            .cast::<sys::SteamNetworkingMessagesSessionFailed_t>()
+            .read_unaligned()
+    };
+    let info = connection_info(&{ failed.m_info });
+    BackendEvent::SessionFailed {
+        remote: info.identity,
+        reason: info.end_reason,
+        state: info.state,
+        debug_message: info.end_debug,
     }
 }
 
