@@ -63,7 +63,12 @@ pub fn run_in_project(root: &Path, godot: &Godot, project: &Path, logs: &Path) -
 
 /// The Quick start's GDScript block: the first ```gdscript block under the `## Quick start` heading.
 pub fn quick_start_script(readme: &str) -> Option<String> {
-    let section = readme.split("\n## Quick start").nth(1)?;
+    section_script(readme, "Quick start")
+}
+
+/// The first ```gdscript block under the `## <heading>` heading of the README.
+pub fn section_script(readme: &str, heading: &str) -> Option<String> {
+    let section = readme.split(&format!("\n## {heading}\n")).nth(1)?;
     let section = section.split("\n## ").next()?;
     let code = section.split("```gdscript\n").nth(1)?;
     Some(code.split("\n```").next()?.to_owned() + "\n")
@@ -75,6 +80,11 @@ fn write_project_files(root: &Path, project: &Path) -> Result<(), String> {
         .map_err(|error| format!("reading README.md: {error}"))?;
     let script = quick_start_script(&readme)
         .ok_or("README.md has no ```gdscript block under ## Quick start")?;
+    write_main_scene(project, script)
+}
+
+/// Writes `project.godot` and a main scene whose root node carries `script`.
+pub fn write_main_scene(project: &Path, script: String) -> Result<(), String> {
     let files = [
         (
             "project.godot",
@@ -140,17 +150,31 @@ fn without_steam(godot: &Godot, project: &Path, logs: &Path) -> Result<(), Strin
 }
 
 fn two_instances(godot: &Godot, project: &Path, logs: &Path) -> Result<(), String> {
+    let args = ["--steam-backend=local".to_owned()];
+    exchange_hellos(godot, project, logs, "readme_quick_start", [&args, &args])
+}
+
+/// Runs the project's main scene twice at once, with `args[i]` as the user arguments of instance `a`/`b`
+/// (logs `<log_name>.a.log`, `.b.log`), until each has printed a received hello.
+pub fn exchange_hellos(
+    godot: &Godot,
+    project: &Path,
+    logs: &Path,
+    log_name: &str,
+    args: [&[String]; 2],
+) -> Result<(), String> {
     let logs: Vec<PathBuf> = ["a", "b"]
         .iter()
-        .map(|name| logs.join(format!("readme_quick_start.{name}.log")))
+        .map(|name| logs.join(format!("{log_name}.{name}.log")))
         .collect();
     let mut children = Vec::new();
-    for log in &logs {
+    for (log, args) in logs.iter().zip(args) {
         let mut command = godot.isolated_command();
         command
             .args(["--headless", "--path"])
             .arg(project)
-            .args(["--", "--steam-backend=local"]);
+            .arg("--")
+            .args(args);
         match process::spawn_logged(command, log) {
             Ok(child) => children.push(child),
             Err(error) => {

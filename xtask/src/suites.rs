@@ -17,7 +17,9 @@ use crate::suite::{
     SUITE_TIMEOUT, SuiteOutcome, TEST_PROJECT, Tally, declared_args, finish_suite, fresh_project,
     run_pair, start_suite,
 };
-use crate::{addon, class_reference, demo, editor_settings, godot, netns, process, quick_start};
+use crate::{
+    addon, class_reference, demo, editor_settings, godot, netns, process, quick_start, steam_path,
+};
 
 pub fn run_all(
     root: &Path,
@@ -158,6 +160,19 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             finish_suite(child, &log_path, suite)
         };
         run.record(&name, outcome, logs.join(format!("{name}*.log")));
+    }
+    let steam_selected = |name: &str| selected(filter, name);
+    match steam_path::run(root, &godot, &addon, release, &logs, &steam_selected) {
+        Ok(ran) => {
+            for (name, outcome, log) in ran {
+                run.record(&name, outcome, log);
+            }
+        }
+        Err(error) => run.record(
+            "steam_path",
+            SuiteOutcome::broken(error),
+            logs.join("steam_path.*.log"),
+        ),
     }
     if selected(filter, "demo_headless") {
         // The README's run command on a machine without a display: two clients, a checked transcript, kept in

@@ -1,5 +1,6 @@
-## Shared set-up for pair suites (two processes on the local backend): the role this process plays, both
-## Steam IDs, the signals received, and helpers that wait frame by frame with a deadline.
+## Shared set-up for pair suites (two processes, on the local backend or, with `--expect-backend=steam`, on the
+## Steam backend over the test tree's Steam API stand-in): the role this process plays, both Steam IDs, the
+## signals received, and helpers that wait frame by frame with a deadline.
 extends RefCounted
 
 const BASE_ID := 76561197960265728
@@ -11,6 +12,8 @@ var tree: SceneTree
 var check: RefCounted
 var steam: Object
 var role := ""
+## The backend the harness selected: "local" unless `--expect-backend=` says otherwise.
+var backend := "local"
 var my_id := 0
 var peer_id := 0
 var requests: Array = []
@@ -25,9 +28,12 @@ func _init(scene_tree: SceneTree, checker: RefCounted) -> void:
 			role = arg.get_slice("=", 1)
 		elif arg.begins_with("--peer-local-id="):
 			peer_id = BASE_ID + int(arg.get_slice("=", 1))
+		elif arg.begins_with("--expect-backend="):
+			backend = arg.get_slice("=", 1)
 	steam = Engine.get_singleton("SteamNetworkingMessages")
 	var init: Dictionary = steam.steamInitEx()
-	check.eq(init.get("status"), 0, "%s: the local backend initialises (%s)" % [role, init.get("verbal")])
+	check.eq(init.get("status"), 0, "%s: the %s backend initialises (%s)" % [role, backend, init.get("verbal")])
+	check.eq(steam.getBackend(), backend, "%s: getBackend is %s" % [role, backend])
 	my_id = steam.getSteamID()
 	steam.network_messages_session_request.connect(_on_request)
 	steam.network_messages_session_failed.connect(_on_failed)
