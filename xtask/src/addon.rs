@@ -7,9 +7,9 @@
 //!   `target/addon/<debug|release>/`, so a test run never swaps the library a user built for shipping.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use crate::cargo_build;
 
 /// The drop-in addon folder inside the repository.
 pub const ADDON_DIR: &str = "addons/godot_steam_messages";
@@ -82,17 +82,23 @@ pub const EXTENSION_ENTRY: &str =
 /// the entry a game run does not load the extension, and the first editor session or import loads it too late
 /// for GDScript to learn the `Steam` name (`Identifier "Steam" not declared`).
 pub fn register_extension(project: &Path) -> Result<(), String> {
+    register_extension_entry(project, EXTENSION_ENTRY)
+}
+
+/// Adds `entry` (a `res://` path of a `.gdextension` file) to the project's `.godot/extension_list.cfg`,
+/// created if missing, other lines kept: Godot loads only the extensions listed there.
+pub fn register_extension_entry(project: &Path, entry: &str) -> Result<(), String> {
     let dir = project.join(".godot");
     fs::create_dir_all(&dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
     let list = dir.join("extension_list.cfg");
     let mut text = fs::read_to_string(&list).unwrap_or_default();
-    if text.lines().any(|line| line.trim() == EXTENSION_ENTRY) {
+    if text.lines().any(|line| line.trim() == entry) {
         return Ok(());
     }
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(EXTENSION_ENTRY);
+    text.push_str(entry);
     text.push('\n');
     fs::write(&list, text).map_err(|error| format!("writing {}: {error}", list.display()))
 }
@@ -152,55 +158,12 @@ struct Built {
 
 /// `cargo build` of the extension library; where it and `libsteam_api` are.
 fn cargo_build(root: &Path, release: bool) -> Result<Built, String> {
-    let mut cargo = Command::new(env_or("CARGO", "cargo"));
-    cargo
-        .current_dir(root)
-        .args(["build", "--package", CRATE_NAME, "--lib"])
-        .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped());
-    if release {
-        cargo.arg("--release");
-    }
-    eprintln!(
-        "building the extension ({})...",
-        if release { "release" } else { "debug" }
-    );
-    let mut child = cargo
-        .spawn()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    let stdout = child.stdout.take().ok_or("cargo gave no output")?;
-    let mut library = None;
-    let mut steam_out_dir = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|error| format!("reading cargo output: {error}"))?;
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        let package = message["package_id"].as_str().unwrap_or_default();
-        match message["reason"].as_str() {
-            Some("compiler-artifact") if message["target"]["name"] == "godot_steam_messages" => {
-                library = message["filenames"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|name| name.as_str())
-                    .find(|name| is_shared_library(name))
-                    .map(PathBuf::from);
-            }
-            Some("build-script-executed") if package.contains(STEAM_SYS) => {
-                steam_out_dir = message["out_dir"].as_str().map(PathBuf::from);
-            }
-            _ => {}
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|error| format!("waiting for cargo: {error}"))?;
-    if !status.success() {
-        return Err("cargo build failed".into());
-    }
-    let library = library.ok_or("cargo reported no shared library for the extension")?;
-    let steam_library = steam_out_dir
+    let cargo = cargo_build::build_library(root, CRATE_NAME, release, "the extension")?;
+    let library = cargo
+        .shared_library("godot_steam_messages")
+        .ok_or("cargo reported no shared library for the extension")?;
+    let steam_library = cargo
+        .build_script_out_dir(STEAM_SYS)
         .map(|dir| dir.join(steam_library_name()))
         .filter(|path| path.exists())
         .ok_or("cannot find libsteam_api in steamworks-sys's build output")?;
@@ -256,8 +219,13 @@ pub fn link_into_project(root: &Path, project: &Path, addon: &Path) -> Result<()
         };
         removed.map_err(|error| format!("removing {}: {error}", link.display()))?;
     }
+    symlink(&target, &link)
+}
+
+/// Makes `link` a symbolic link to `target` (relative to the link's folder, or absolute).
+pub fn symlink(target: &Path, link: &Path) -> Result<(), String> {
     #[cfg(unix)]
-    let linked = std::os::unix::fs::symlink(&target, &link);
+    let linked = std::os::unix::fs::symlink(target, link);
     #[cfg(not(unix))]
     let linked: std::io::Result<()> = Err(std::io::Error::other("no symlinks"));
     linked.map_err(|error| {
@@ -275,12 +243,6 @@ pub fn copy(from: &Path, to: &Path) -> Result<(), String> {
     fs::copy(from, to)
         .map(|_| ())
         .map_err(|error| format!("copying {} to {}: {error}", from.display(), to.display()))
-}
-
-fn is_shared_library(name: &str) -> bool {
-    [".so", ".dll", ".dylib"]
-        .iter()
-        .any(|extension| name.ends_with(extension))
 }
 
 fn steam_library_name() -> &'static str {
@@ -302,10 +264,6 @@ pub fn platform_dir() -> Result<&'static str, String> {
         ("macos", _) => Ok("macos"),
         (os, arch) => Err(format!("no addon layout for {os}/{arch}")),
     }
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
 #[cfg(test)]

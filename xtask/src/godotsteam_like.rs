@@ -6,12 +6,8 @@
 //! way. The caller puts a `libsteam_api.so` (normally the Steam API stand-in) into [`bin_dir`]; the look-alike
 //! finds it there through its `$ORIGIN` rpath.
 
-// Staging is called by the GDScript suites that test both extensions in one process.
-
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const PACKAGE: &str = "godotsteam-like";
 /// The cargo target name of the look-alike's library.
@@ -40,7 +36,7 @@ pub fn stage(root: &Path, release: bool, project: &Path) -> Result<(), String> {
     let gdextension = project.join(ADDON_DIR).join(GDEXTENSION_FILE);
     fs::write(&gdextension, gdextension_text())
         .map_err(|error| format!("writing {}: {error}", gdextension.display()))?;
-    register(project)
+    crate::addon::register_extension_entry(project, EXTENSION_ENTRY)
 }
 
 /// The `.gdextension` file: GodotSteam's entry point name replaced by the look-alike's, Linux only (where
@@ -64,66 +60,11 @@ fn gdextension_text() -> String {
     )
 }
 
-/// Appends [`EXTENSION_ENTRY`] to the project's `.godot/extension_list.cfg` (created if missing, other
-/// lines kept), as the editor's first scan would: Godot loads only the extensions listed there.
-fn register(project: &Path) -> Result<(), String> {
-    let dir = project.join(".godot");
-    fs::create_dir_all(&dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
-    let list = dir.join("extension_list.cfg");
-    let mut text = fs::read_to_string(&list).unwrap_or_default();
-    if text.lines().any(|line| line.trim() == EXTENSION_ENTRY) {
-        return Ok(());
-    }
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(EXTENSION_ENTRY);
-    text.push('\n');
-    fs::write(&list, text).map_err(|error| format!("writing {}: {error}", list.display()))
-}
-
 /// `cargo build` of the look-alike; the built library's path.
 fn cargo_build(root: &Path, release: bool) -> Result<PathBuf, String> {
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    cargo
-        .current_dir(root)
-        .args(["build", "--package", PACKAGE, "--lib"])
-        .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped());
-    if release {
-        cargo.arg("--release");
-    }
-    eprintln!(
-        "building the GodotSteam look-alike ({})...",
-        if release { "release" } else { "debug" }
-    );
-    let mut child = cargo
-        .spawn()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    let stdout = child.stdout.take().ok_or("cargo gave no output")?;
-    let mut library = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|error| format!("reading cargo output: {error}"))?;
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if message["reason"] == "compiler-artifact" && message["target"]["name"] == TARGET_NAME {
-            library = message["filenames"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|name| name.as_str())
-                .find(|name| name.ends_with(".so"))
-                .map(PathBuf::from);
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|error| format!("waiting for cargo: {error}"))?;
-    if !status.success() {
-        return Err("cargo build of the GodotSteam look-alike failed".into());
-    }
-    library.ok_or_else(|| "cargo reported no shared library for the GodotSteam look-alike".into())
+    crate::cargo_build::build_library(root, PACKAGE, release, "the GodotSteam look-alike")?
+        .shared_library(TARGET_NAME)
+        .ok_or_else(|| "cargo reported no shared library for the GodotSteam look-alike".into())
 }
 
 #[cfg(test)]
@@ -157,8 +98,8 @@ mod tests {
             "res://addons/godot_steam_messages/godot_steam_messages.gdextension",
         )
         .unwrap();
-        register(&project).unwrap();
-        register(&project).unwrap();
+        crate::addon::register_extension_entry(&project, EXTENSION_ENTRY).unwrap();
+        crate::addon::register_extension_entry(&project, EXTENSION_ENTRY).unwrap();
         let text = fs::read_to_string(&list).unwrap();
         let _ = fs::remove_dir_all(&project);
         assert_eq!(

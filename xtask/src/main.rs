@@ -10,6 +10,7 @@
 
 mod addon;
 mod bench;
+mod cargo_build;
 mod class_reference;
 mod demo;
 mod editor_settings;

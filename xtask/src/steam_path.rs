@@ -252,25 +252,11 @@ fn project_folder(
         &project.join("project.godot"),
     )?;
     for folder in ["lib", "suites", BESIDE_GODOTSTEAM_SUITES] {
-        link(&test_project.join(folder), &project.join(folder))?;
+        addon::symlink(&test_project.join(folder), &project.join(folder))?;
     }
     addon::link_into_project(root, &project, addon)?;
     addon::register_extension(&project)?;
     Ok(project)
-}
-
-fn link(target: &Path, link: &Path) -> Result<(), String> {
-    #[cfg(unix)]
-    let linked = std::os::unix::fs::symlink(target, link);
-    #[cfg(not(unix))]
-    let linked: std::io::Result<()> = Err(std::io::Error::other("no symlinks"));
-    linked.map_err(|error| {
-        format!(
-            "linking {} -> {}: {error}",
-            link.display(),
-            target.display()
-        )
-    })
 }
 
 /// The `.gd` files of `dir` whose names start with `prefix`, sorted.

@@ -5,9 +5,8 @@
 //! message that is easy to miss in a test log; the check names the symbols instead.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The stand-in's cargo package.
 const PACKAGE: &str = "steam-api-stand-in";
@@ -20,51 +19,9 @@ const STEAM_PREFIXES: [&str; 3] = ["SteamAPI_", "SteamGameServer_", "SteamIntern
 /// Builds the stand-in (`cargo build -p steam-api-stand-in [--release]`) and returns the path of the
 /// library cargo reports (`libsteam_api_stand_in.so`).
 pub fn build(root: &Path, release: bool) -> Result<PathBuf, String> {
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .current_dir(root)
-        .args(["build", "--package", PACKAGE, "--lib"])
-        .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped());
-    if release {
-        cargo.arg("--release");
-    }
-    eprintln!(
-        "building the Steam API stand-in ({})...",
-        if release { "release" } else { "debug" }
-    );
-    let mut child = cargo
-        .spawn()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    let stdout = child.stdout.take().ok_or("cargo gave no output")?;
-    let mut library = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|error| format!("reading cargo output: {error}"))?;
-        if let Some(path) = built_library(&line) {
-            library = Some(path);
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|error| format!("waiting for cargo: {error}"))?;
-    if !status.success() {
-        return Err(format!("cargo build -p {PACKAGE} failed"));
-    }
-    library.ok_or_else(|| format!("cargo reported no shared library for {PACKAGE}"))
-}
-
-/// The stand-in's shared library, if `line` of cargo's JSON output is the artifact message of its library.
-fn built_library(line: &str) -> Option<PathBuf> {
-    let message = serde_json::from_str::<serde_json::Value>(line).ok()?;
-    if message["reason"] != "compiler-artifact" || message["target"]["name"] != LIBRARY_TARGET {
-        return None;
-    }
-    message["filenames"]
-        .as_array()?
-        .iter()
-        .filter_map(|name| name.as_str())
-        .find(|name| name.ends_with(".so"))
-        .map(PathBuf::from)
+    crate::cargo_build::build_library(root, PACKAGE, release, "the Steam API stand-in")?
+        .shared_library(LIBRARY_TARGET)
+        .ok_or_else(|| format!("cargo reported no shared library for {PACKAGE}"))
 }
 
 /// Fails, naming them, if `extension` imports Steam symbols (`SteamAPI_*`, `SteamGameServer_*`,
@@ -149,18 +106,6 @@ mod tests {
             steam_symbols(defined).into_iter().collect::<Vec<_>>(),
             ["SteamAPI_InitFlat"]
         );
-    }
-
-    #[test]
-    fn the_library_artifact_is_found_in_cargos_json() {
-        let artifact = r#"{"reason":"compiler-artifact","target":{"name":"steam_api_stand_in"},"filenames":["/t/debug/libsteam_api_stand_in.rlib","/t/debug/libsteam_api_stand_in.so"]}"#;
-        assert_eq!(
-            built_library(artifact),
-            Some(PathBuf::from("/t/debug/libsteam_api_stand_in.so"))
-        );
-        let other = r#"{"reason":"compiler-artifact","target":{"name":"messages_engine"},"filenames":["/t/x.so"]}"#;
-        assert_eq!(built_library(other), None);
-        assert_eq!(built_library("Compiling..."), None);
     }
 
     /// On real libraries, when the debug extension and stand-in are built (else skipped): the stand-in
