@@ -6,4 +6,5 @@
 //! the Steam API stand-in the tests use is one.
 
 pub mod backend;
+pub mod multiplayer;
 pub mod steam_types;

@@ -1,0 +1,250 @@
+//! The byte queues between the protocol and its driver, built so that the per-packet path allocates nothing
+//! once warmed up: packets live back to back in one reused byte buffer, and a queue entry is a range of it.
+//! A broadcast is encoded once and queued for each recipient with the same range.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use super::{PacketSink, ReceivedPacket, TransferMode};
+use crate::steam_types::SteamId;
+
+/// Buffers that grew past this (a burst of large packets) are given back once they empty, down to
+/// [`KEEP_BYTES`], so one burst does not pin its memory for the rest of the session.
+const SHRINK_ABOVE_BYTES: usize = 4 * 1024 * 1024;
+const KEEP_BYTES: usize = 64 * 1024;
+/// The inbox drops the bytes of packets already read once they are this many and half its buffer.
+const COMPACT_ABOVE_BYTES: usize = 64 * 1024;
+
+fn shrink(bytes: &mut Vec<u8>) {
+    if bytes.capacity() > SHRINK_ABOVE_BYTES {
+        bytes.shrink_to(KEEP_BYTES);
+    }
+}
+
+/// A packet queued for sending.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    to: SteamId,
+    steam_channel: i32,
+    reliable: bool,
+    bytes: Range<usize>,
+}
+
+/// Packets waiting for [`super::PeerProtocol::flush`], in the order they were queued.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    bytes: Vec<u8>,
+    queue: Vec<Outgoing>,
+}
+
+impl Outbox {
+    /// Encodes one packet with `write` and queues it for `to`; returns its bytes' range, so that the same
+    /// packet can be queued for more recipients with [`Outbox::push_again`].
+    pub fn push(
+        &mut self,
+        to: SteamId,
+        steam_channel: i32,
+        reliable: bool,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Range<usize> {
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        let range = start..self.bytes.len();
+        self.push_again(to, steam_channel, reliable, range.clone());
+        range
+    }
+
+    /// Queues bytes already in the outbox (from [`Outbox::push`] since the last flush) for another recipient.
+    pub fn push_again(
+        &mut self,
+        to: SteamId,
+        steam_channel: i32,
+        reliable: bool,
+        bytes: Range<usize>,
+    ) {
+        self.queue.push(Outgoing {
+            to,
+            steam_channel,
+            reliable,
+            bytes,
+        });
+    }
+
+    /// Encodes bytes that may be queued for several recipients or none: call [`Outbox::push_again`] for each.
+    /// Bytes never queued are dropped at the next flush.
+    pub fn encode(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Range<usize> {
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        start..self.bytes.len()
+    }
+
+    /// Drops bytes encoded by the last [`Outbox::encode`] that nobody was given (nothing to send them to).
+    pub fn discard_unqueued(&mut self, range: Range<usize>) {
+        let queued = self.queue.last().is_some_and(|last| last.bytes == range);
+        if !queued && range.end == self.bytes.len() {
+            self.bytes.truncate(range.start);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Hands every queued packet to `sink` in order and empties the outbox.
+    pub fn flush(&mut self, sink: &mut PacketSink<'_>) {
+        for packet in &self.queue {
+            sink(
+                packet.to,
+                packet.steam_channel,
+                packet.reliable,
+                &self.bytes[packet.bytes.clone()],
+            );
+        }
+        self.queue.clear();
+        self.bytes.clear();
+        shrink(&mut self.bytes);
+    }
+}
+
+/// A received packet waiting for the game; its payload is at `start..start + len` in absolute offsets.
+#[derive(Debug, Clone, Copy)]
+struct Incoming {
+    from: i32,
+    channel: u32,
+    mode: TransferMode,
+    start: usize,
+    len: usize,
+}
+
+/// Received packets waiting for the game, oldest first.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    bytes: Vec<u8>,
+    /// Absolute offset of `bytes[0]`: entries keep absolute offsets, so dropping read bytes from the front
+    /// of `bytes` does not touch them.
+    base: usize,
+    queue: VecDeque<Incoming>,
+}
+
+impl Inbox {
+    pub fn push(&mut self, from: i32, channel: u32, mode: TransferMode, payload: &[u8]) {
+        let start = self.base + self.bytes.len();
+        self.bytes.extend_from_slice(payload);
+        self.queue.push_back(Incoming {
+            from,
+            channel,
+            mode,
+            start,
+            len: payload.len(),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The oldest packet, left in the queue.
+    pub fn peek(&self) -> Option<ReceivedPacket<'_>> {
+        let packet = self.queue.front()?;
+        let start = packet.start - self.base;
+        Some(ReceivedPacket {
+            from: packet.from,
+            channel: packet.channel,
+            mode: packet.mode,
+            payload: &self.bytes[start..start + packet.len],
+        })
+    }
+
+    /// Removes the oldest packet; false if there was none.
+    pub fn pop(&mut self) -> bool {
+        if self.queue.pop_front().is_none() {
+            return false;
+        }
+        match self.queue.front() {
+            None => self.clear(),
+            Some(next) => {
+                let read = next.start - self.base;
+                if read > COMPACT_ABOVE_BYTES && read > self.bytes.len() / 2 {
+                    self.bytes.drain(..read);
+                    self.base = next.start;
+                }
+            }
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.bytes.clear();
+        self.base = 0;
+        shrink(&mut self.bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: SteamId = SteamId(76_561_197_960_265_730);
+    const B: SteamId = SteamId(76_561_197_960_265_731);
+
+    #[test]
+    fn outbox_hands_over_packets_in_order_and_shares_broadcast_bytes() {
+        let mut outbox = Outbox::default();
+        let range = outbox.push(A, 16, true, |out| out.extend_from_slice(b"one"));
+        outbox.push_again(B, 16, true, range);
+        outbox.push(B, 17, false, |out| out.extend_from_slice(b"two"));
+        let mut seen = Vec::new();
+        outbox.flush(&mut |to, channel, reliable, bytes| {
+            seen.push((to, channel, reliable, bytes.to_vec()))
+        });
+        assert_eq!(
+            seen,
+            vec![
+                (A, 16, true, b"one".to_vec()),
+                (B, 16, true, b"one".to_vec()),
+                (B, 17, false, b"two".to_vec()),
+            ]
+        );
+        assert_eq!(outbox.len(), 0);
+        outbox.flush(&mut |_, _, _, _| panic!("flushed twice"));
+    }
+
+    #[test]
+    fn outbox_drops_bytes_nobody_was_given() {
+        let mut outbox = Outbox::default();
+        let range = outbox.encode(|out| out.extend_from_slice(b"nobody"));
+        outbox.discard_unqueued(range);
+        assert!(outbox.bytes.is_empty());
+    }
+
+    #[test]
+    fn inbox_peeks_and_pops_in_order_and_compacts() {
+        let mut inbox = Inbox::default();
+        let big = vec![7u8; 100 * 1024];
+        inbox.push(2, 0, TransferMode::Reliable, &big);
+        inbox.push(3, 1, TransferMode::Unreliable, b"small");
+        inbox.push(4, 2, TransferMode::UnreliableOrdered, b"");
+        assert_eq!(inbox.len(), 3);
+        assert_eq!(inbox.peek().map(|p| p.payload.len()), Some(big.len()));
+        assert!(inbox.pop());
+        // The big payload's bytes were dropped from the front; the rest still reads right.
+        assert_eq!(inbox.bytes.len(), 5);
+        let packet = inbox.peek().unwrap();
+        assert_eq!(
+            (packet.from, packet.channel, packet.mode, packet.payload),
+            (3, 1, TransferMode::Unreliable, &b"small"[..])
+        );
+        inbox.push(5, 0, TransferMode::Reliable, b"later");
+        assert!(inbox.pop());
+        assert_eq!(
+            inbox.peek().map(|p| (p.from, p.payload.len())),
+            Some((4, 0))
+        );
+        assert!(inbox.pop());
+        assert_eq!(inbox.peek().map(|p| p.payload), Some(&b"later"[..]));
+        assert!(inbox.pop());
+        assert!(!inbox.pop());
+        assert!(inbox.peek().is_none());
+    }
+}
