@@ -177,7 +177,15 @@ pub fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutco
     outcome
 }
 
-/// Runs a pair suite: both roles at once, each with its own log.
+/// How many processes a multi-process suite runs: `## processes: N` (2 to 26), else 2.
+pub fn processes(suite: &Path) -> u32 {
+    header(suite, "processes")
+        .and_then(|count| count.parse::<u32>().ok())
+        .filter(|count| (2..=26).contains(count))
+        .unwrap_or(2)
+}
+
+/// Runs a pair suite (or a group: see [`processes`]): every role at once, each with its own log.
 pub fn run_pair(
     godot: &godot::Godot,
     project: &Path,
@@ -193,7 +201,9 @@ pub fn run_pair(
     run_pair_named(godot, project, suite, name, logs, first_id, extra_args)
 }
 
-/// [`run_pair`] with logs named `name.a.log` and `name.b.log`.
+/// [`run_pair`] with logs named `name.a.log`, `name.b.log`, … Role `a` runs as local ID `first_id`, `b` as
+/// the next, and so on; each gets `--role=`, `--steam-local-id=`, `--peer-local-id=` (`b`'s for `a`, `a`'s for
+/// the others) and `--host-local-id=` (`a`'s).
 pub fn run_pair_named(
     godot: &godot::Godot,
     project: &Path,
@@ -203,10 +213,17 @@ pub fn run_pair_named(
     first_id: u32,
     extra_args: &[String],
 ) -> SuiteOutcome {
-    let roles = [("a", first_id, first_id + 1), ("b", first_id + 1, first_id)];
+    let roles: Vec<(String, u32, u32)> = (0..processes(suite))
+        .map(|index| {
+            let role = char::from(b'a' + index as u8).to_string();
+            let peer = if index == 0 { first_id + 1 } else { first_id };
+            (role, first_id + index, peer)
+        })
+        .collect();
     let started: Vec<(String, PathBuf, Started)> = roles
         .iter()
-        .map(|&(role, id, peer)| {
+        .map(|(role, id, peer)| {
+            let (role, id, peer) = (role.as_str(), *id, *peer);
             let log_path = logs.join(format!("{name}.{role}.log"));
             // The local backend unless the suite's runner picks another.
             let chosen = extra_args
@@ -221,6 +238,7 @@ pub fn run_pair_named(
                 format!("--role={role}"),
                 format!("--steam-local-id={id}"),
                 format!("--peer-local-id={peer}"),
+                format!("--host-local-id={first_id}"),
             ];
             args.retain(|arg| !arg.is_empty());
             args.extend_from_slice(extra_args);

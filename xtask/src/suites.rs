@@ -2,8 +2,9 @@
 //! headless Godot process (see [`crate::suite`]), then the scenarios that need more than one process.
 //!
 //! `pair_*.gd` suites run as two Godot processes at once on the local backend, with the user arguments
-//! `--role=a|b --steam-local-id=N --peer-local-id=M`; both must pass. A suite's first lines may add user
-//! arguments with a `## args: ...` line.
+//! `--role=a|b --steam-local-id=N --peer-local-id=M --host-local-id=H`; both must pass. `group_*.gd` suites
+//! run the same way as `## processes: N` processes (roles a, b, c, …; `a` is the host). A suite's first lines
+//! may add user arguments with a `## args: ...` line.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -151,8 +152,8 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             .unwrap_or("suite")
             .to_owned();
         let extra_args = declared_args(suite);
-        let outcome = if name.starts_with("pair_") {
-            next_local_id += 2;
+        let outcome = if name.starts_with("pair_") || name.starts_with("group_") {
+            next_local_id += crate::suite::processes(suite);
             run_pair(&godot, &project, suite, &logs, next_local_id, &extra_args)
         } else {
             let log_path = logs.join(format!("{name}.log"));
@@ -328,7 +329,9 @@ fn find_suites(dir: &Path, filter: Option<&str>) -> Result<Vec<PathBuf>, String>
                 .file_name()
                 .and_then(|name| name.to_str())
                 .unwrap_or("");
-            (name.starts_with("test_") || name.starts_with("pair_"))
+            ["test_", "pair_", "group_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
                 && name.ends_with(".gd")
                 && filter.is_none_or(|text| name.contains(text))
         })
