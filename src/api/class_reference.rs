@@ -1,11 +1,11 @@
-//! The editor's class reference (F1 → `SteamNetworkingMessages`).
+//! The editor's class reference (F1 → `SteamNetworkingMessages`, `SteamMessagesMultiplayerPeer`).
 //!
-//! The page comes from `doc_classes/SteamNetworkingMessages.xml`, embedded in the library and handed to the
-//! editor at the editor stage. That file is generated from the doc comments of the class, its functions and
-//! signals by gdext's `register-docs` (feature `class-reference-source`, only for regenerating it), completed
-//! with the constants' descriptions from [`crate::constants::GROUPS`]: our constants are registered by hand
-//! under GodotSteam's enum names, which gdext's documentation does not see. A test fails when the file is out
-//! of date (`UPDATE_CLASS_REFERENCE=1` rewrites it).
+//! Each page comes from `doc_classes/<class>.xml`, embedded in the library and handed to the editor at the
+//! editor stage. Those files are generated from the doc comments of the classes, their functions, properties
+//! and signals by gdext's `register-docs` (feature `class-reference-source`, only for regenerating them);
+//! `SteamNetworkingMessages`' is completed with the constants' descriptions from [`crate::constants::GROUPS`]:
+//! our constants are registered by hand under GodotSteam's enum names, which gdext's documentation does not
+//! see. A test fails when a file is out of date (`UPDATE_CLASS_REFERENCE=1` rewrites them).
 //!
 //! Why not let gdext register the documentation itself: it would do so in every library that has it (and warn
 //! in exported games), and always at load. An editor that finds the addon in its first scan loads it late;
@@ -20,11 +20,18 @@ use crate::constants::GROUPS;
 /// The class's XML as gdext built it, completed with the constants' descriptions; `None` if gdext has no
 /// documentation for the class.
 pub fn class_xml(gdext_documents: impl IntoIterator<Item = String>, class: &str) -> Option<String> {
+    gdext_document(gdext_documents, class).map(|document| with_constants(&document))
+}
+
+/// The class's XML as gdext built it; `None` if gdext has no documentation for the class.
+fn gdext_document(
+    gdext_documents: impl IntoIterator<Item = String>,
+    class: &str,
+) -> Option<String> {
     let marker = format!("<class name=\"{class}\"");
-    let document = gdext_documents
+    gdext_documents
         .into_iter()
-        .find(|document| document.contains(&marker))?;
-    Some(with_constants(&document))
+        .find(|document| document.contains(&marker))
 }
 
 /// Adds a `<constant>` entry, with its description, for every constant in [`GROUPS`].
@@ -70,6 +77,13 @@ fn escape(text: &str) -> String {
 
 /// The class reference the editor shows, as generated (see the module's documentation).
 pub const CLASS_XML: &str = include_str!("../../doc_classes/SteamNetworkingMessages.xml");
+/// The multiplayer peer's page, as generated.
+pub const PEER_CLASS_XML: &str = include_str!("../../doc_classes/SteamMessagesMultiplayerPeer.xml");
+/// Every page the library hands to the editor, by class.
+pub const CLASS_DOCUMENTS: [(&str, &str); 2] = [
+    ("SteamNetworkingMessages", CLASS_XML),
+    ("SteamMessagesMultiplayerPeer", PEER_CLASS_XML),
+];
 
 /// Hands [`CLASS_XML`] to the editor's help. Call at the editor stage. Skipped when the editor is already
 /// running (the library was found by a scan and loaded late): the page then appears from the next start.
@@ -87,18 +101,26 @@ pub fn register() {
     }
     // SAFETY: called on the main thread at the editor stage, with the binding initialised; the buffer is valid
     // UTF-8 of the given length, and Godot copies it.
-    unsafe {
-        godot::sys::interface_fn!(editor_help_load_xml_from_utf8_chars_and_len)(
-            CLASS_XML.as_ptr().cast::<std::ffi::c_char>(),
-            CLASS_XML.len() as i64,
-        );
+    for (_, xml) in CLASS_DOCUMENTS {
+        unsafe {
+            godot::sys::interface_fn!(editor_help_load_xml_from_utf8_chars_and_len)(
+                xml.as_ptr().cast::<std::ffi::c_char>(),
+                xml.len() as i64,
+            );
+        }
     }
 }
 
-/// The class XML built from the doc comments now (gdext's documentation plus the constants).
+/// The class XML of `class` built from the doc comments now (gdext's documentation, plus the constants for
+/// `SteamNetworkingMessages`).
 #[cfg(feature = "class-reference-source")]
-pub fn generated_xml() -> Option<String> {
-    class_xml(godot::docs::__gather_xml_docs(), "SteamNetworkingMessages")
+pub fn generated_xml(class: &str) -> Option<String> {
+    let documents = godot::docs::__gather_xml_docs();
+    if class == "SteamNetworkingMessages" {
+        class_xml(documents, class)
+    } else {
+        gdext_document(documents, class)
+    }
 }
 
 #[cfg(test)]
@@ -144,20 +166,19 @@ mod tests {
     #[cfg(feature = "class-reference-source")]
     #[test]
     fn the_embedded_class_reference_is_generated_from_the_current_doc_comments() {
-        let generated = generated_xml().expect("gdext documented the class");
-        if std::env::var_os("UPDATE_CLASS_REFERENCE").is_some() {
-            let path = concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/doc_classes/SteamNetworkingMessages.xml"
+        for (class, embedded) in CLASS_DOCUMENTS {
+            let generated = generated_xml(class).expect("gdext documented the class");
+            if std::env::var_os("UPDATE_CLASS_REFERENCE").is_some() {
+                let path = format!("{}/doc_classes/{class}.xml", env!("CARGO_MANIFEST_DIR"));
+                std::fs::write(path, &generated).unwrap();
+                continue;
+            }
+            assert!(
+                generated == embedded,
+                "doc_classes/{class}.xml is out of date: run \
+                 UPDATE_CLASS_REFERENCE=1 cargo test --lib --features class-reference-source"
             );
-            std::fs::write(path, &generated).unwrap();
-            return;
         }
-        assert!(
-            generated == CLASS_XML,
-            "doc_classes/SteamNetworkingMessages.xml is out of date: run \
-             UPDATE_CLASS_REFERENCE=1 cargo test --lib --features class-reference-source"
-        );
     }
 
     #[test]

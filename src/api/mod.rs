@@ -3,6 +3,7 @@
 
 pub mod class_reference;
 pub mod constants;
+pub mod multiplayer_peer;
 pub mod settings;
 pub mod teardown;
 mod uninitialised_calls;
@@ -459,6 +460,16 @@ impl SteamNetworkingMessages {
             self.backend = None;
             self.events.clear();
         }
+    }
+
+    /// Runs `call` with the running backend, or returns `None` when there is none: for the multiplayer peer,
+    /// which shares this singleton's backend.
+    pub fn with_backend<R>(
+        &mut self,
+        call: impl FnOnce(&mut dyn MessagesBackend) -> R,
+    ) -> Option<R> {
+        self.drop_backend_stopped_elsewhere();
+        self.backend.as_mut().map(|backend| call(backend.as_mut()))
     }
 
     /// Whether a backend is running.
