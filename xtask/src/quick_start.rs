@@ -42,6 +42,47 @@ pub fn run(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcom
     }
 }
 
+/// The README section whose host/join example `readme_multiplayer` runs.
+const MULTIPLAYER_SECTION: &str = "Godot multiplayer: `SteamMessagesMultiplayerPeer`";
+/// Local IDs of the multiplayer example's host and client.
+const MULTIPLAYER_IDS: [u32; 2] = [50, 51];
+/// The Steam ID the local backend gives local ID `n`.
+const BASE_STEAM_ID: u64 = 76_561_197_960_265_728;
+
+/// The `readme_multiplayer` suite: the README's `SteamMessagesMultiplayerPeer` example, as printed, as the main
+/// scene of a new project; a host and a client started as the README says (`--join=` the host's Steam ID) must
+/// each print the other's RPC.
+pub fn run_multiplayer(root: &Path, godot: &Godot, addon: &Path, logs: &Path) -> SuiteOutcome {
+    let result =
+        suite::fresh_project(root, "readme-multiplayer-project", addon).and_then(|project| {
+            addon::register_extension(&project)?;
+            let readme = fs::read_to_string(root.join("README.md"))
+                .map_err(|error| format!("reading README.md: {error}"))?;
+            let script = section_script(&readme, MULTIPLAYER_SECTION).ok_or(format!(
+                "README.md has no ```gdscript block under ## {MULTIPLAYER_SECTION}"
+            ))?;
+            write_main_scene(&project, script)?;
+            let [host, client] = MULTIPLAYER_IDS;
+            let host_args = [
+                "--steam-backend=local".to_owned(),
+                format!("--steam-local-id={host}"),
+            ];
+            let client_args = [
+                "--steam-backend=local".to_owned(),
+                format!("--steam-local-id={client}"),
+                format!("--join={}", BASE_STEAM_ID + u64::from(host)),
+            ];
+            exchange_hellos(
+                godot,
+                &project,
+                logs,
+                "readme_multiplayer",
+                [&host_args, &client_args],
+            )
+        });
+    SuiteOutcome::from_result(result)
+}
+
 /// The Quick start in `project`, which has the addon installed and registered: writes the README's script as
 /// the main scene, then runs the steps. Logs go to `logs`.
 pub fn run_in_project(root: &Path, godot: &Godot, project: &Path, logs: &Path) -> SuiteOutcome {

@@ -143,6 +143,14 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             logs.join("readme_quick_start.*.log"),
         );
     }
+    if selected(filter, "readme_multiplayer") {
+        let outcome = quick_start::run_multiplayer(root, &godot, &addon, &logs);
+        run.record(
+            "readme_multiplayer",
+            outcome,
+            logs.join("readme_multiplayer.*.log"),
+        );
+    }
     // Local IDs for pair suites, clear of the ones the demo and users pick first.
     let mut next_local_id = 20;
     for suite in &suites {
