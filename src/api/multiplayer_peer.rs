@@ -328,22 +328,28 @@ impl SteamMessagesMultiplayerPeer {
     }
 
     /// Accepts a Steam session request addressed to this peer; connected to the singleton's signal.
-    #[func]
-    fn _on_steam_session_request(&mut self, remote_steam_id: i64) {
+    #[func(gd_self)]
+    fn _on_steam_session_request(this: Gd<Self>, remote_steam_id: i64) {
         let remote = SteamId::from_gdscript(remote_steam_id);
-        let Some(protocol) = self.protocol.as_ref() else {
-            return;
+        // Read and released before the filter runs: it may call back into this peer.
+        let (wanted, filter) = {
+            let peer = this.bind();
+            let wanted = peer
+                .protocol
+                .as_ref()
+                .is_some_and(|protocol| protocol.should_accept_session(remote));
+            (wanted, peer.session_request_filter.clone())
         };
-        if !protocol.should_accept_session(remote) {
+        if !wanted {
             return;
         }
-        if self.session_request_filter.is_valid() {
-            let verdict = self
-                .session_request_filter
-                .call(&[remote_steam_id.to_variant()]);
-            if !verdict.try_to::<bool>().unwrap_or(false) {
-                return;
-            }
+        if filter.is_valid()
+            && !filter
+                .call(&[remote_steam_id.to_variant()])
+                .try_to::<bool>()
+                .unwrap_or(false)
+        {
+            return;
         }
         let _ = with_backend(|backend| backend.accept_session_with_user(remote));
     }
