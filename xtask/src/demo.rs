@@ -20,7 +20,7 @@ use crate::{addon, godot, process, suite};
 /// The demo project, relative to the workspace root.
 pub const DEMO_PROJECT: &str = "godot-project";
 /// Steam ID of local ID 0 on the local backend; local ID N is this plus N.
-const LOCAL_STEAM_ID_BASE: u64 = 76_561_197_960_265_728;
+pub(crate) const LOCAL_STEAM_ID_BASE: u64 = 76_561_197_960_265_728;
 /// Longest the headless exchange may take before both instances are killed.
 const HEADLESS_TIMEOUT: Duration = Duration::from_secs(60);
 /// Window size of each instance in the windowed demo.
@@ -89,7 +89,7 @@ pub fn play(
 }
 
 /// Whether windows can be opened: always on Windows and macOS, elsewhere when an X11 or Wayland display is set.
-fn has_display() -> bool {
+pub(crate) fn has_display() -> bool {
     if cfg!(any(windows, target_os = "macos")) {
         return true;
     }
@@ -270,7 +270,7 @@ fn transcript_problems(client: &Client, transcript: &[String]) -> Vec<String> {
 }
 
 /// Sends each line `pipe` produces to `lines`, tagged with the client's index, from a thread of its own.
-fn forward_lines<R: Read + Send + 'static>(
+pub(crate) fn forward_lines<R: Read + Send + 'static>(
     pipe: Option<R>,
     index: usize,
     lines: Sender<(usize, String)>,
@@ -295,7 +295,7 @@ fn forward_lines<R: Read + Send + 'static>(
     });
 }
 
-fn describe(status: ExitStatus) -> String {
+pub(crate) fn describe(status: ExitStatus) -> String {
     match status.code() {
         Some(code) => format!("exited with code {code}"),
         None => format!("ended abnormally ({status})"),

@@ -3,7 +3,8 @@
 //! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
 //! - `install --project PATH`: the release addon copied into a Godot project and registered there.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
-//! - `demo [--headless]`: two demo clients on the local backend.
+//! - `demo [--headless] [--multiplayer]`: two demo clients on the local backend, or with `--multiplayer` a host
+//!   and two clients of Godot's multiplayer over `SteamMessagesMultiplayerPeer`.
 //! - `bench [--quick]`: benchmarks against Godot's own ENet, written to `target/bench/`.
 //! - `package [--skip-windows]`: the release zip in `target/dist/`, checked as a user would meet it.
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
@@ -13,6 +14,7 @@ mod bench;
 mod cargo_build;
 mod class_reference;
 mod demo;
+mod demo_multiplayer;
 mod editor_settings;
 mod fuzz;
 mod godot;
@@ -87,6 +89,10 @@ enum Task {
         /// Run the scripted exchange headless and check its transcript (the default without a display).
         #[arg(long)]
         headless: bool,
+        /// The multiplayer demo instead: a host and two clients over `SteamMessagesMultiplayerPeer`
+        /// (`godot-project/multiplayer/`), with a spawner, synchronizers and chat by RPC.
+        #[arg(long)]
+        multiplayer: bool,
     },
     /// Benchmarks of the GDScript API on the release build against Godot's own ENet, in headless Godot.
     Bench {
@@ -129,7 +135,14 @@ fn main() -> ExitCode {
             filter,
             skip_rust,
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
-        Task::Demo { headless } => demo::run(&root, headless),
+        Task::Demo {
+            headless,
+            multiplayer: false,
+        } => demo::run(&root, headless),
+        Task::Demo {
+            headless,
+            multiplayer: true,
+        } => demo_multiplayer::run(&root, headless),
         Task::Bench { quick } => bench::run(&root, quick),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Soak { minutes, release } => soak::run(&root, minutes, release),

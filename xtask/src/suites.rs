@@ -19,7 +19,8 @@ use crate::suite::{
     run_pair, start_suite,
 };
 use crate::{
-    addon, class_reference, demo, editor_settings, godot, netns, process, quick_start, steam_path,
+    addon, class_reference, demo, demo_multiplayer, editor_settings, godot, netns, process,
+    quick_start, steam_path,
 };
 
 pub fn run_all(
@@ -192,6 +193,15 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             .and_then(|mut log| demo::play(&godot, root, &addon, true, &mut log));
         let outcome = SuiteOutcome::from_result(result);
         run.record("demo_headless", outcome, log_path);
+    }
+    if selected(filter, "demo_multiplayer_headless") {
+        // `cargo xtask demo --multiplayer` without a display: a host and two clients, a checked transcript.
+        let log_path = logs.join("demo_multiplayer_headless.log");
+        let result = fs::File::create(&log_path)
+            .map_err(|error| format!("creating {}: {error}", log_path.display()))
+            .and_then(|mut log| demo_multiplayer::play(&godot, root, &addon, true, &mut log));
+        let outcome = SuiteOutcome::from_result(result);
+        run.record("demo_multiplayer_headless", outcome, log_path);
     }
     if selected(filter, "relay_link") {
         let outcome = relay_link(&godot, &project, &logs);
