@@ -123,8 +123,7 @@ fn client_command(
 
 /// Both clients as windows side by side; returns once both are closed.
 fn run_windowed(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> Result<(), String> {
-    let mut children = Vec::new();
-    for (index, client) in clients.iter().enumerate() {
+    let commands = clients.iter().enumerate().map(|(index, client)| {
         let peer = &clients[1 - index];
         let godot_args = [
             "--position",
@@ -132,26 +131,40 @@ fn run_windowed(godot: &godot::Godot, project: &Path, clients: &[Client; 2]) -> 
             "--resolution",
             WINDOW_SIZE,
         ];
-        let mut command = client_command(godot, project, client, peer, &godot_args, &[]);
-        match command.spawn() {
-            Ok(child) => children.push((client, child)),
-            Err(error) => {
-                process::kill_all(children.iter_mut().map(|(_, child)| child));
-                return Err(format!("cannot start Godot for {}: {error}", client.label));
-            }
-        }
-    }
-    println!(
+        let command = client_command(godot, project, client, peer, &godot_args, &[]);
+        (client.label.clone(), command)
+    });
+    let announcement = format!(
         "demo: two windows are open (Steam IDs {} and {}); close both to finish",
         clients[0].steam_id(),
         clients[1].steam_id()
     );
+    run_windows(commands.collect(), &announcement)
+}
+
+/// Starts every `(label, command)` (game windows), prints `announcement`, and returns once all are closed:
+/// an error naming each that failed to start or exited badly.
+pub(crate) fn run_windows(
+    commands: Vec<(String, Command)>,
+    announcement: &str,
+) -> Result<(), String> {
+    let mut children = Vec::new();
+    for (label, mut command) in commands {
+        match command.spawn() {
+            Ok(child) => children.push((label, child)),
+            Err(error) => {
+                process::kill_all(children.iter_mut().map(|(_, child)| child));
+                return Err(format!("cannot start Godot for {label}: {error}"));
+            }
+        }
+    }
+    println!("{announcement}");
     let mut problems = Vec::new();
-    for (client, mut child) in children {
+    for (label, mut child) in children {
         match child.wait() {
             Ok(status) if status.success() => {}
-            Ok(status) => problems.push(format!("{} {}", client.label, describe(status))),
-            Err(error) => problems.push(format!("waiting for {}: {error}", client.label)),
+            Ok(status) => problems.push(format!("{label} {}", describe(status))),
+            Err(error) => problems.push(format!("waiting for {label}: {error}")),
         }
     }
     if problems.is_empty() {

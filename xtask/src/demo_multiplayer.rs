@@ -20,7 +20,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::demo::{DEMO_PROJECT, LOCAL_STEAM_ID_BASE, describe, forward_lines, has_display};
+use crate::demo::{
+    DEMO_PROJECT, LOCAL_STEAM_ID_BASE, describe, forward_lines, has_display, run_windows,
+};
 use crate::{addon, godot, process, suite};
 
 /// The multiplayer scene, passed to Godot as its scene to run.
@@ -134,8 +136,7 @@ fn player_command(
 /// The host, then the clients, as windows side by side; returns once all are closed.
 fn run_windowed(godot: &godot::Godot, project: &Path, players: &[Player]) -> Result<(), String> {
     let host = &players[0];
-    let mut children = Vec::new();
-    for (index, player) in players.iter().enumerate() {
+    let commands = players.iter().enumerate().map(|(index, player)| {
         let godot_args = [
             "--position",
             player.window_position,
@@ -143,34 +144,16 @@ fn run_windowed(godot: &godot::Godot, project: &Path, players: &[Player]) -> Res
             WINDOW_SIZE,
         ];
         let host = (index > 0).then_some(host);
-        let mut command = player_command(godot, project, player, host, &godot_args, &[]);
-        match command.spawn() {
-            Ok(child) => children.push((player, child)),
-            Err(error) => {
-                process::kill_all(children.iter_mut().map(|(_, child)| child));
-                return Err(format!("cannot start Godot for {}: {error}", player.label));
-            }
-        }
-    }
-    println!(
+        let command = player_command(godot, project, player, host, &godot_args, &[]);
+        (player.label.clone(), command)
+    });
+    let announcement = format!(
         "demo: three windows are open (host Steam ID {}, clients {} and {}); close them to finish",
         players[0].steam_id(),
         players[1].steam_id(),
         players[2].steam_id()
     );
-    let mut problems = Vec::new();
-    for (player, mut child) in children {
-        match child.wait() {
-            Ok(status) if status.success() => {}
-            Ok(status) => problems.push(format!("{} {}", player.label, describe(status))),
-            Err(error) => problems.push(format!("waiting for {}: {error}", player.label)),
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
+    run_windows(commands.collect(), &announcement)
 }
 
 /// Every instance headless and scripted, the host first; writes their merged output to `out` and checks it.
