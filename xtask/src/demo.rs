@@ -44,12 +44,17 @@ impl Client {
     }
 }
 
-/// Builds the addon, then runs the demo: windowed, or the scripted exchange when `headless` is set or no
-/// display is available.
-pub fn run(root: &Path, headless: bool) -> Result<(), String> {
+/// Builds the addon, then runs the two-client demo or, with `multiplayer`, the multiplayer one: windowed, or
+/// scripted when `headless` is set or no display is available.
+pub fn run(root: &Path, headless: bool, multiplayer: bool) -> Result<(), String> {
     let addon = addon::stage(root, false)?;
     let godot = godot::ensure_godot(root)?;
     eprintln!("using Godot {}", godot.version);
+    let play = if multiplayer {
+        crate::demo_multiplayer::play
+    } else {
+        play
+    };
     play(&godot, root, &addon, headless, &mut std::io::stdout())
 }
 

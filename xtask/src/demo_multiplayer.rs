@@ -75,15 +75,6 @@ fn players() -> [Player; 3] {
     ]
 }
 
-/// Builds the addon, then runs the multiplayer demo: windowed, or scripted when `headless` is set or no display
-/// is available.
-pub fn run(root: &Path, headless: bool) -> Result<(), String> {
-    let addon = addon::stage(root, false)?;
-    let godot = godot::ensure_godot(root)?;
-    eprintln!("using Godot {}", godot.version);
-    play(&godot, root, &addon, headless, &mut std::io::stdout())
-}
-
 /// Runs the multiplayer demo on `addon`; a headless run writes its transcript to `transcript`.
 pub fn play(
     godot: &godot::Godot,

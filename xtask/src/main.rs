@@ -137,12 +137,8 @@ fn main() -> ExitCode {
         } => suites::run_all(&root, release, filter.as_deref(), skip_rust),
         Task::Demo {
             headless,
-            multiplayer: false,
-        } => demo::run(&root, headless),
-        Task::Demo {
-            headless,
-            multiplayer: true,
-        } => demo_multiplayer::run(&root, headless),
+            multiplayer,
+        } => demo::run(&root, headless, multiplayer),
         Task::Bench { quick } => bench::run(&root, quick),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Soak { minutes, release } => soak::run(&root, minutes, release),
