@@ -92,6 +92,31 @@ const READ_REPORT_BYTES: u64 = 256 * 1024;
 const READ_REPORT_INTERVAL: Duration = Duration::from_millis(50);
 /// How long an incoming connection may stay silent before its HELLO.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one attempt to open our connection may take before it is started afresh; each further attempt
+/// waits twice as long, up to [`CONNECT_ATTEMPT_MAX`]. ENet retries a CONNECT it got no answer to after
+/// 0.5 s, then 1 s, 2 s, 4 s… (its starting round-trip estimate, doubled on every loss and never reset): on a
+/// 20% lossy link one join in ten took over 7 s, some over 10 s, where Steam keeps retrying at a steady pace.
+/// A fresh attempt starts that backoff from the beginning; the growth still lets a link whose round trip
+/// exceeds the first attempt connect.
+const CONNECT_ATTEMPT_FIRST: Duration = Duration::from_secs(1);
+/// How often a connection we opened is pinged until ENet has measured its round trip; until then it is not
+/// taken for up. ENet gives each reliable packet the retransmission timer of the round-trip estimate at its
+/// first send, and doubles it on every loss; before its first acknowledgement the estimate is ENet's default
+/// of 500 ms, and the connecting side gets no sample from the handshake. Data sent at once thus carried a
+/// 0.5 s, 1 s, 2 s, 4 s… schedule for good. Worse, ENet reports the connecting side connected before the
+/// other side is (that side waits for the acknowledgement of its VERIFY_CONNECT, itself retried on the same
+/// schedule) and that side refuses everything meanwhile: on a 20% lossy link one first message in five took
+/// over 3 s, some over 10 s. A ping's acknowledgement proves both sides connected and sets the estimate; a
+/// connection that gets none within its attempt's length is started afresh ([`CONNECT_ATTEMPT_FIRST`]).
+const MEASURE_PING_INTERVAL: Duration = Duration::from_millis(100);
+const CONNECT_ATTEMPT_MAX: Duration = Duration::from_secs(4);
+
+/// How long connect attempt number `attempt` (from 0) may take before the next one starts.
+fn connect_attempt_length(attempt: u32) -> Duration {
+    CONNECT_ATTEMPT_FIRST
+        .saturating_mul(1 << attempt.min(8))
+        .min(CONNECT_ATTEMPT_MAX)
+}
 
 /// One ENet connection and what we know about it.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +129,13 @@ struct Connection {
     connected: bool,
     /// When it was opened or accepted, to drop incoming connections that never say HELLO.
     since: Duration,
+    /// For ours: which attempt to connect it is (from 0; see [`connect_attempt_length`]).
+    attempt: u32,
+    /// For ours, once connected: ENet has measured the round trip (or we stopped waiting), so our HELLO and
+    /// data go out (see [`MEASURE_PING_INTERVAL`]). Always set for theirs.
+    measured: bool,
+    /// For ours, while not `measured`: when we last pinged it.
+    last_ping: Duration,
 }
 
 /// Networking Messages over ENet, without Steam: over UDP, or over a [`memory_network`] in deterministic
@@ -258,9 +290,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 } => self.on_packet(peer, channel_id, packet),
             }
         }
+        self.start_measured_connections();
     }
 
     fn on_connect(&mut self, peer: PeerID) {
+        let now = self.now();
         let known = self.connections.get_mut(&peer);
         match known {
             Some(connection) if connection.outgoing => {
@@ -268,20 +302,14 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 let Some(remote) = connection.remote else {
                     return;
                 };
-                // Connected: from now on the silence timeout watches the peer.
+                connection.last_ping = now;
+                // Connected: from now on the silence timeout watches the peer. The throttle settings travel
+                // reliably: their acknowledgement is the first round-trip sample.
                 self.configure_connected(peer);
-                let now = self.now();
                 if let Some(session) = self.peers.session_mut(&remote) {
                     session.last_heard = now;
                 }
-                let hello = Frame::Hello {
-                    version: PROTOCOL_VERSION,
-                    from: self.local_id,
-                    to: remote,
-                    instance: self.instance,
-                };
-                self.send_control(peer, &hello);
-                self.flush_outbox(remote);
+                self.start_when_measured(peer, now);
             }
             _ => {
                 self.configure_connected(peer);
@@ -293,6 +321,9 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                         outgoing: false,
                         connected: true,
                         since,
+                        attempt: 0,
+                        measured: true,
+                        last_ping: Duration::ZERO,
                     },
                 );
             }
@@ -349,7 +380,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             self.peers.remove(&remote);
             return;
         }
-        let connecting = connection.outgoing && !connection.connected;
+        let connecting = connection.outgoing && !connection.measured;
         let now = (self.clock)();
         let within_connect_timeout = session
             .sending_since
@@ -679,8 +710,62 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let peer = self.peers.links(&remote).outgoing?;
         self.connections
             .get(&peer)
-            .filter(|connection| connection.connected)
+            .filter(|connection| connection.connected && connection.measured)
             .map(|_| peer)
+    }
+
+    /// Sends our HELLO and the session's queued frames over our connection `peer` once ENet has measured its
+    /// round trip (see [`MEASURE_PING_INTERVAL`]); pings it meanwhile. True once sent.
+    fn start_when_measured(&mut self, peer: PeerID, now: Duration) -> bool {
+        let Some(connection) = self.connections.get_mut(&peer) else {
+            return false;
+        };
+        let Some(remote) = connection.remote else {
+            return false;
+        };
+        if !connection.outgoing || !connection.connected || connection.measured {
+            return false;
+        }
+        let enet_peer = self.host.peer_mut(peer);
+        // ENet's variance is zero until the first sample, and at least 1 ms after it.
+        if enet_peer.round_trip_time_variance().is_zero() {
+            if now.saturating_sub(connection.last_ping) >= MEASURE_PING_INTERVAL {
+                connection.last_ping = now;
+                enet_peer.ping();
+            }
+            return false;
+        }
+        connection.measured = true;
+        let hello = Frame::Hello {
+            version: PROTOCOL_VERSION,
+            from: self.local_id,
+            to: remote,
+            instance: self.instance,
+        };
+        self.send_control(peer, &hello);
+        self.flush_outbox(remote);
+        true
+    }
+
+    /// [`Self::start_when_measured`] for every connection of ours still waiting.
+    fn start_measured_connections(&mut self) {
+        if self
+            .connections
+            .values()
+            .all(|connection| connection.measured)
+        {
+            return;
+        }
+        let now = self.now();
+        let waiting: Vec<PeerID> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| !connection.measured && connection.connected)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in waiting {
+            self.start_when_measured(peer, now);
+        }
     }
 
     /// Opens our connection to `remote` if there is none; why not when it cannot.
@@ -688,6 +773,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         if self.peers.links(&remote).outgoing.is_some() {
             return Ok(());
         }
+        self.open_outgoing(remote, 0)
+    }
+
+    /// Starts connect attempt `attempt` to `remote`.
+    fn open_outgoing(&mut self, remote: SteamId, attempt: u32) -> Result<(), String> {
         let Some(address) = self.address_of(remote) else {
             return Err("No address known for this Steam ID (see --steam-peer)".to_owned());
         };
@@ -717,10 +807,52 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 outgoing: true,
                 connected: false,
                 since,
+                attempt,
+                measured: false,
+                last_ping: Duration::ZERO,
             },
         );
         self.peers.open(remote, since).links.outgoing = Some(peer);
         Ok(())
+    }
+
+    /// Starts afresh each attempt to open our connection that is not up (connected and measured, see
+    /// [`MEASURE_PING_INTERVAL`]) within its length ([`CONNECT_ATTEMPT_FIRST`]), while its session still waits. The abandoned ENet peer is reset: its late
+    /// answers fail the checksum of the next attempt's connect ID ([`ENET_CHECKSUM`]), and the half-open
+    /// connection it left at the peer, if any, expires there on its own.
+    fn retry_stalled_connects(&mut self, now: Duration) {
+        let stalled: Vec<(PeerID, SteamId, u32)> = self
+            .connections
+            .iter()
+            .filter(|(_, connection)| {
+                connection.outgoing
+                    && !connection.measured
+                    && now.saturating_sub(connection.since)
+                        >= connect_attempt_length(connection.attempt)
+            })
+            .filter_map(|(peer, connection)| Some((*peer, connection.remote?, connection.attempt)))
+            .collect();
+        for (peer, remote, attempt) in stalled {
+            let waiting = self
+                .peers
+                .session(&remote)
+                .is_some_and(|session| !session.phase.is_broken());
+            if !waiting || self.peers.links(&remote).outgoing != Some(peer) {
+                continue;
+            }
+            self.connections.remove(&peer);
+            self.host.peer_mut(peer).reset();
+            if let Some(record) = self.peers.get_mut(&remote) {
+                record.links.outgoing = None;
+            }
+            log::debug!("connect attempt {attempt} to {remote} stalled: starting another");
+            if self
+                .open_outgoing(remote, attempt.saturating_add(1))
+                .is_err()
+            {
+                self.fail_session(remote, END_NO_ROUTE, "Timed out attempting to connect");
+            }
+        }
     }
 
     /// Accepts `remote`'s session: releases held messages and tells the peer.
@@ -850,6 +982,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     fn run_timers(&mut self) {
         let now = self.now();
         self.send_keepalives();
+        self.retry_stalled_connects(now);
         for remote in self.silent_peers(now) {
             let we_talked = self
                 .peers
