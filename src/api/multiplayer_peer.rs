@@ -176,8 +176,8 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
             return;
         };
         let moved = with_backend(|backend| {
-            // The control channel first: it introduces the peers whose data follows.
-            for channel in protocol.steam_channels() {
+            // The control channel last: what a peer sent before it left is delivered before its departure.
+            for channel in protocol.steam_channels_in_reading_order() {
                 backend.receive_messages_on_channel(
                     channel,
                     MAX_MESSAGES_PER_CHANNEL,

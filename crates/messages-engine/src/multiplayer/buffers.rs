@@ -155,6 +155,11 @@ impl Inbox {
         })
     }
 
+    /// Whether a packet from `peer` waits.
+    pub fn has_from(&self, peer: i32) -> bool {
+        self.queue.iter().any(|packet| packet.from == peer)
+    }
+
     /// Removes the oldest packet; false if there was none.
     pub fn pop(&mut self) -> bool {
         if self.queue.pop_front().is_none() {

@@ -1,7 +1,7 @@
 //! Several [`PeerProtocol`]s on an in-memory Steam: a manual clock, and a seeded network that loses, delays
 //! and reorders unreliable messages, delays reliable ones (in order per sender, receiver and Steam channel,
 //! never lost while the link is up), and can cut links. Each node is driven as the real driver will be: per
-//! frame, session requests answered with `should_accept_session`, messages read control channel first, then
+//! frame, session requests answered with `should_accept_session`, messages read data channels first and the control channel last, then
 //! `update`, `flush`, events and packets drained. Every random choice follows the seed, so a failure replays.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -269,9 +269,13 @@ impl World {
                 index += 1;
             }
         }
-        // Per receiver, as its driver reads: the control channel first, then each data channel in turn,
-        // each in arrival order.
-        due.sort_by_key(|m| (m.message.to, m.message.channel, m.due, m.sequence));
+        // Per receiver, as its driver reads: each data channel in turn, then the control channel, each in
+        // arrival order.
+        let control = self.nodes[0].protocol.config().base_channel;
+        due.sort_by_key(|m| {
+            let channel = m.message.channel;
+            (m.message.to, channel == control, channel, m.due, m.sequence)
+        });
         for in_flight in due {
             let message = in_flight.message;
             let Some(node) = self.nodes.iter_mut().find(|n| n.steam_id == message.to) else {

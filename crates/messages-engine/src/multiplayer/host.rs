@@ -16,7 +16,8 @@ use crate::steam_types::SteamId;
 /// closes properly sends BYE first and is not held back; one that crashed needs longer than this to restart.
 const REJOIN_GUARD: Duration = Duration::from_secs(1);
 /// Answers to traffic the host does not take (REFUSE, BYE "not a peer") go to each Steam ID at most this
-/// often, so a flood gets no more out of the host than a trickle.
+/// often per kind, so a flood gets no more out of the host than a trickle. Apart per kind: a "not a peer"
+/// answer to a departed client's last packets must not hold back the REFUSE to its rejoining HELLO.
 const REPLY_INTERVAL: Duration = Duration::from_secs(1);
 /// How many Steam IDs the reply limiter remembers.
 const REPLY_MEMORY: usize = 64;
@@ -81,7 +82,10 @@ pub(super) struct HostState {
     /// Every ID given out in this hosting session, so none is given twice.
     issued: HashSet<u32>,
     sequences: OrderedSender,
-    replies: ReplyLimiter,
+    /// Limits REFUSE answers.
+    refusals: ReplyLimiter,
+    /// Limits BYE "not a peer" answers.
+    strangers: ReplyLimiter,
     /// Reused list of clients to drop in `update`.
     scratch: Vec<u32>,
 }
@@ -94,7 +98,8 @@ impl HostState {
             by_steam_id: HashMap::default(),
             issued: HashSet::default(),
             sequences: OrderedSender::default(),
-            replies: ReplyLimiter::new(),
+            refusals: ReplyLimiter::new(),
+            strangers: ReplyLimiter::new(),
             scratch: Vec::new(),
         }
     }
@@ -228,7 +233,15 @@ impl HostState {
             let repeat = client.nonce == nonce;
             let too_soon = now.saturating_sub(client.connected_at) < REJOIN_GUARD;
             if repeat || too_soon || client.phase != Phase::Connected {
-                // A repeat is answered already (WELCOME is reliable); a leaving client finishes first.
+                // A repeat is answered already (WELCOME is reliable); a leaving client finishes first. A
+                // repeat still shows the client alive: one that has not read its WELCOME yet (delayed on a
+                // lossy link) sends nothing else.
+                if repeat
+                    && let Some(client) = self.clients.get_mut(&id)
+                    && client.phase == Phase::Connected
+                {
+                    client.last_heard = client.last_heard.max(now);
+                }
                 core.stats.duplicate_hellos += 1;
                 return;
             }
@@ -285,7 +298,7 @@ impl HostState {
         nonce: u64,
         reason: RefuseReason,
     ) {
-        if self.replies.allow(to, now) {
+        if self.refusals.allow(to, now) {
             core.send_control(to, true, |out| wire::encode_refuse(out, nonce, reason));
         } else {
             core.stats.duplicate_hellos += 1;
@@ -296,7 +309,7 @@ impl HostState {
     /// tell it, so it does not wait out its timeout.
     fn not_a_peer(&mut self, core: &mut Core, now: Duration, from: SteamId) {
         core.stats.unexpected += 1;
-        if self.replies.allow(from, now) {
+        if self.strangers.allow(from, now) {
             core.send_control(from, true, |out| wire::encode_bye(out, ByeReason::NotAPeer));
         }
     }

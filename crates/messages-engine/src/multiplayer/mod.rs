@@ -17,8 +17,9 @@
 //! # Driving it (what a `MultiplayerPeerExtension` does)
 //! - **Each frame** (`_poll`): feed the backend's events (`SessionRequest { remote }`: accept the session if
 //!   [`PeerProtocol::should_accept_session`]; `SessionFailed { remote }`:
-//!   [`PeerProtocol::handle_session_failed`]); read every Steam channel of [`PeerProtocol::steam_channels`],
-//!   **the first (the control channel) first**, giving each message to [`PeerProtocol::handle_packet`]; call
+//!   [`PeerProtocol::handle_session_failed`]); read every Steam channel in the order of
+//!   [`PeerProtocol::steam_channels_in_reading_order`], **the control channel last**, giving each message to
+//!   [`PeerProtocol::handle_packet`]; call
 //!   [`PeerProtocol::update`]; [`PeerProtocol::flush`] to the backend (`reliable` means
 //!   `NETWORKING_SEND_RELIABLE`, otherwise unreliable); then turn [`PeerProtocol::next_event`]s into signals:
 //!   [`PeerEvent::PeerConnected`] and [`PeerEvent::PeerDisconnected`] are `peer_connected`/`peer_disconnected`;
@@ -34,9 +35,11 @@
 //!   protocol relays and announces peers itself, so `SceneMultiplayer` must not do it a second time.
 //! - `_get_max_packet_size`: [`MAX_PAYLOAD_SIZE`].
 //!
-//! The control channel is read first because Steam queues each channel apart: a peer's data can be read
-//! before the control packet that introduced it. A client holds such data briefly (until the WELCOME or
-//! JOINED it depends on is read) instead of dropping it, so reliable data is never lost to the race.
+//! Steam queues each channel apart, so the order of a frame's messages across channels is lost; the read
+//! order decides it. The control channel is read last, so what a peer sent before it left (BYE, LEFT) is
+//! delivered before its departure, as ENet delivers a peer's packets before its disconnection. Data can then
+//! be read before the control packet that introduces its sender (WELCOME, JOINED): a client holds such data
+//! briefly (until that packet is read) instead of dropping it, so reliable data is never lost either way.
 //!
 //! Times are any monotonic `Duration` (time since the driver started, say); they only need to not go back.
 
@@ -395,6 +398,9 @@ struct Core {
     outbox: Outbox,
     inbox: Inbox,
     events: VecDeque<PeerEvent>,
+    /// Peers whose `PeerDisconnected` was queued during the frame that last ended (see
+    /// [`PeerProtocol::next_event`]).
+    departures_this_frame: Vec<i32>,
     stats: ProtocolStats,
 }
 
@@ -455,6 +461,7 @@ impl PeerProtocol {
                 outbox: Outbox::default(),
                 inbox: Inbox::default(),
                 events: VecDeque::new(),
+                departures_this_frame: Vec::new(),
                 stats: ProtocolStats::default(),
             },
             role: Role::Idle,
@@ -559,6 +566,14 @@ impl PeerProtocol {
             Role::Client(client) => client.update(&mut self.core, now),
         };
         self.after(flow);
+        // Departures queued this frame, not those already held back a frame: those go out now whatever the
+        // game read.
+        let held_back = std::mem::take(&mut self.core.departures_this_frame);
+        let departures = self.core.events.iter().filter_map(|event| match event {
+            PeerEvent::PeerDisconnected(peer) if !held_back.contains(peer) => Some(*peer),
+            _ => None,
+        });
+        self.core.departures_this_frame = departures.collect();
     }
 
     /// Sends `payload` to Godot's `target` (0 everyone, >0 that peer, <0 everyone but -target) on transfer
@@ -601,9 +616,22 @@ impl PeerProtocol {
         self.core.outbox.len()
     }
 
-    /// The next event, oldest first.
+    /// The next event, oldest first. A peer's `PeerDisconnected` waits while packets that peer sent before it
+    /// left are still to be read, for one frame at most (other peers' events pass it): Godot's
+    /// `SceneMultiplayer` reads packets after the peer's poll, where the signals fire, and drops those of a
+    /// peer it has been told is gone. So a client's last RPCs before it leaves arrive, as with ENet.
     pub fn next_event(&mut self) -> Option<PeerEvent> {
-        self.core.events.pop_front()
+        let core = &self.core;
+        let holding = !core.departures_this_frame.is_empty()
+            && matches!(self.role, Role::Host(_) | Role::Client(_))
+            && self.connection_status() == ConnectionStatus::Connected;
+        let next = self.core.events.iter().position(|event| match event {
+            PeerEvent::PeerDisconnected(peer) if holding => {
+                !(core.departures_this_frame.contains(peer) && core.inbox.has_from(*peer))
+            }
+            _ => true,
+        })?;
+        self.core.events.remove(next)
     }
 
     /// How many received packets wait for the game.
@@ -681,6 +709,7 @@ impl PeerProtocol {
         }
         self.refuse_new_connections = false;
         self.core.events.clear();
+        self.core.departures_this_frame.clear();
         self.core.inbox.clear();
     }
 
@@ -710,10 +739,17 @@ impl PeerProtocol {
         }
     }
 
-    /// The Steam channels this protocol uses, control channel first: the driver reads each, in this order.
+    /// The Steam channels this protocol uses: the control channel, then the transfer channels.
     pub fn steam_channels(&self) -> Range<i32> {
         let base = self.core.config.base_channel;
         base..base + 1 + MAX_TRANSFER_CHANNELS as i32
+    }
+
+    /// The order in which the driver reads [`Self::steam_channels`] each frame: the transfer channels, then the
+    /// control channel (see the module documentation).
+    pub fn steam_channels_in_reading_order(&self) -> impl Iterator<Item = i32> + use<> {
+        let channels = self.steam_channels();
+        (channels.start + 1..channels.end).chain(std::iter::once(channels.start))
     }
 
     /// The Steam ID of connected peer `peer` (on a client: the host, and the other clients the host told it

@@ -216,6 +216,29 @@ fn a_host_refusing_new_connections_refuses_at_once_and_keeps_its_clients() {
     world.check_invariants();
 }
 
+/// A "not a peer" answer to a departed client's last packets does not use up the answer its rejoining HELLO
+/// gets: the REFUSE goes out at once, not a second later.
+#[test]
+fn a_refusal_is_not_held_back_by_a_not_a_peer_answer_just_before() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    host.host(now, 4).unwrap();
+    host.set_refuse_new_connections(true);
+    let stranger = steam_id(7);
+    host.handle_packet(now, stranger, BASE + 1, &data(Reliable, 5, None, b"late"));
+    host.handle_packet(
+        now,
+        stranger,
+        BASE,
+        &encoded(|out| wire::encode_hello(out, 9)),
+    );
+    let answers: Vec<bool> = flushed(&mut host)
+        .iter()
+        .map(|(_, _, _, bytes)| matches!(control(bytes), Some(Control::Refuse { nonce: 9, .. })))
+        .collect();
+    assert_eq!(answers, vec![false, true], "a BYE, then the REFUSE");
+}
+
 #[test]
 fn a_full_host_refuses_until_a_client_leaves() {
     let mut world = World::new(4, 5, Conditions::default());
@@ -679,6 +702,29 @@ fn a_silent_client_is_disconnected_on_the_host_and_the_others_within_the_timeout
     world.check_invariants();
 }
 
+/// A client that keeps repeating its HELLO (its WELCOME is late on a lossy link, so it sends nothing else) is
+/// alive: the host does not time it out.
+#[test]
+fn a_client_repeating_its_hello_is_not_timed_out_by_the_host() {
+    let start = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(start, 4).unwrap();
+    client.client(start, steam_id(0)).unwrap();
+    let hello = flushed(&mut client).remove(0).3;
+    host.handle_packet(start, steam_id(1), BASE, &hello);
+    assert!(matches!(events_of(&mut host)[..], [PeerConnected(_)]));
+    let mut now = start;
+    while now < start + secs(25) {
+        now += millis(500);
+        host.handle_packet(now, steam_id(1), BASE, &hello);
+        host.update(now);
+        flushed(&mut host);
+    }
+    assert_eq!(events_of(&mut host), vec![]);
+    assert_eq!(host.connected_peers().len(), 1);
+}
+
 #[test]
 fn a_silent_host_gives_server_disconnected_within_the_timeout() {
     let mut world = World::new(3, 14, Conditions::default());
@@ -899,6 +945,81 @@ fn a_client_leaving_gracefully_is_connected_until_the_host_acknowledges() {
     assert_eq!(world.events(0), vec![PeerDisconnected(ids[1])]);
     assert_eq!(world.events(2), vec![PeerDisconnected(ids[1])]);
     world.check_invariants();
+}
+
+/// What a client sent just before leaving (its last RPCs) travels in the same frame as its BYE. Steam queues
+/// channels apart; the driver reads the control channel last, and the host reports the departure only after
+/// those packets are read, here and at the other clients (through the relay, before LEFT).
+#[test]
+fn packets_a_client_sent_just_before_leaving_are_read_before_its_departure_everywhere() {
+    let mut world = World::new(3, 23, Conditions::default());
+    let ids = world.connect_all(8);
+    for index in 0..3 {
+        world.events(index);
+        world.packets(index);
+    }
+    for counter in 0..3u32 {
+        world
+            .send(1, 0, 1, Reliable, &counter.to_le_bytes())
+            .unwrap();
+    }
+    world.disconnect(1, 1, false).unwrap();
+    world.run(millis(200));
+    for index in [0, 2] {
+        assert_eq!(
+            counters(&world.packets(index), ids[1], 1),
+            vec![0, 1, 2],
+            "node {index}"
+        );
+        assert_eq!(world.events(index), vec![PeerDisconnected(ids[1])]);
+        let log = &world.nodes[index].log;
+        let departure = log
+            .iter()
+            .position(|entry| *entry == harness::Entry::Event(PeerDisconnected(ids[1])))
+            .unwrap();
+        let last_packet = log
+            .iter()
+            .rposition(|entry| *entry == harness::Entry::Packet { from: ids[1] })
+            .unwrap();
+        assert!(last_packet < departure, "node {index}: {log:?}");
+    }
+    world.check_invariants();
+}
+
+/// The departure waits for the game to read those packets one frame at most: a driver that never reads
+/// still gets every event.
+#[test]
+fn a_departure_waits_for_unread_packets_one_frame_at_most() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    let exchange = |from: &mut PeerProtocol, to: &mut PeerProtocol| {
+        let mut out = flushed(from);
+        // As the driver reads: transfer channels first, the control channel last.
+        out.sort_by_key(|(_, channel, _, _)| (*channel == BASE, *channel));
+        for (_, channel, _, bytes) in out {
+            to.handle_packet(now, from.local_steam_id(), channel, &bytes);
+        }
+    };
+    exchange(&mut client, &mut host);
+    exchange(&mut host, &mut client);
+    let id = client.unique_id();
+    assert_eq!(events_of(&mut host), vec![PeerConnected(id)]);
+    client.send(now, 1, 0, Reliable, b"last words").unwrap();
+    client.disconnect_peer(now, 1, false).unwrap();
+    exchange(&mut client, &mut host);
+    host.update(now);
+    assert_eq!(
+        events_of(&mut host),
+        vec![],
+        "held while its packet is unread"
+    );
+    host.update(now + FRAME);
+    assert_eq!(events_of(&mut host), vec![PeerDisconnected(id)]);
+    let packet = host.peek_packet().map(|p| (p.from, p.payload.to_vec()));
+    assert_eq!(packet, Some((id, b"last words".to_vec())));
 }
 
 #[test]
