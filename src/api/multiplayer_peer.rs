@@ -14,7 +14,7 @@ use godot::prelude::*;
 
 use super::SteamNetworkingMessages;
 use crate::backend::MessagesBackend;
-use crate::steam_types::{SteamId, send_flags};
+use crate::steam_types::{SteamId, SteamResult, send_flags};
 use messages_engine::multiplayer::{
     self as protocol, DEFAULT_BASE_CHANNEL, MAX_PAYLOAD_SIZE, PeerEvent, PeerProtocol,
     ProtocolConfig,
@@ -437,8 +437,12 @@ impl SteamMessagesMultiplayerPeer {
         };
         match protocol.send(now, self.target_peer, channel, mode, payload) {
             Ok(()) => {
-                // Sent now rather than at the next poll: a reply should not wait a frame.
-                let _ = with_backend(|backend| flush(protocol, backend));
+                // Sent now rather than at the next poll: a reply should not wait a frame. Behind packets a
+                // full send window holds back, it waits for the poll's flush instead (offering the backlog
+                // again on every put would cost a burst quadratic time).
+                if !protocol.is_backlogged() {
+                    let _ = with_backend(|backend| flush(protocol, backend));
+                }
                 Error::OK
             }
             Err(error) => {
@@ -536,9 +540,14 @@ fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend) {
             send_flags::UNRELIABLE | send_flags::NO_NAGLE
         };
         let result = backend.send_message_to_user(to, bytes, flags, channel);
-        if result.0 != 1 {
+        if result == SteamResult::LIMIT_EXCEEDED {
+            // That user has too much unread: a reliable packet waits for the next frame.
+            return false;
+        }
+        if result != SteamResult::OK {
             log::debug!("multiplayer peer: send to {to} on channel {channel} returned {result:?}");
         }
+        true
     });
 }
 

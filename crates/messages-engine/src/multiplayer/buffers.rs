@@ -35,6 +35,13 @@ struct Outgoing {
 pub struct Outbox {
     bytes: Vec<u8>,
     queue: Vec<Outgoing>,
+    /// Reused by `flush` for the packets the sink refused, so a flush allocates nothing once warmed up.
+    kept_bytes: Vec<u8>,
+    kept: Vec<Outgoing>,
+    /// Users a reliable packet to was refused during the current flush.
+    blocked: Vec<SteamId>,
+    /// How many packets the last flush kept.
+    backlog: usize,
 }
 
 impl Outbox {
@@ -90,18 +97,50 @@ impl Outbox {
         self.queue.len()
     }
 
-    /// Hands every queued packet to `sink` in order and empties the outbox.
+    /// Whether the last flush kept packets the sink refused.
+    pub fn is_backlogged(&self) -> bool {
+        self.backlog > 0
+    }
+
+    /// Hands every queued packet to `sink` in order. A reliable packet the sink refuses (Steam's send window
+    /// to that user is full) stays queued for the next flush, and so does every reliable packet after it to
+    /// the same user, so their order holds; a refused unreliable packet is dropped, as Steam drops it.
     pub fn flush(&mut self, sink: &mut PacketSink<'_>) {
         for packet in &self.queue {
-            sink(
-                packet.to,
-                packet.steam_channel,
-                packet.reliable,
-                &self.bytes[packet.bytes.clone()],
-            );
+            let bytes = &self.bytes[packet.bytes.clone()];
+            let keep = if packet.reliable && self.blocked.contains(&packet.to) {
+                true
+            } else {
+                let taken = sink(packet.to, packet.steam_channel, packet.reliable, bytes);
+                if !taken && packet.reliable {
+                    self.blocked.push(packet.to);
+                }
+                !taken && packet.reliable
+            };
+            if keep {
+                let start = self.kept_bytes.len();
+                self.kept_bytes.extend_from_slice(bytes);
+                self.kept.push(Outgoing {
+                    bytes: start..self.kept_bytes.len(),
+                    ..packet.clone()
+                });
+            }
         }
+        self.blocked.clear();
         self.queue.clear();
         self.bytes.clear();
+        std::mem::swap(&mut self.queue, &mut self.kept);
+        std::mem::swap(&mut self.bytes, &mut self.kept_bytes);
+        self.backlog = self.queue.len();
+        shrink(&mut self.bytes);
+        shrink(&mut self.kept_bytes);
+    }
+
+    /// Drops every queued packet (closing: nothing queued before goes out after).
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.bytes.clear();
+        self.backlog = 0;
         shrink(&mut self.bytes);
     }
 }
@@ -201,7 +240,8 @@ mod tests {
         outbox.push(B, 17, false, |out| out.extend_from_slice(b"two"));
         let mut seen = Vec::new();
         outbox.flush(&mut |to, channel, reliable, bytes| {
-            seen.push((to, channel, reliable, bytes.to_vec()))
+            seen.push((to, channel, reliable, bytes.to_vec()));
+            true
         });
         assert_eq!(
             seen,
@@ -213,6 +253,55 @@ mod tests {
         );
         assert_eq!(outbox.len(), 0);
         outbox.flush(&mut |_, _, _, _| panic!("flushed twice"));
+    }
+
+    #[test]
+    fn a_refused_reliable_packet_and_the_reliable_ones_after_it_to_that_user_wait_for_the_next_flush()
+     {
+        let mut outbox = Outbox::default();
+        outbox.push(A, 16, true, |out| out.extend_from_slice(b"r1"));
+        let shared = outbox.push(A, 17, true, |out| out.extend_from_slice(b"r2"));
+        outbox.push_again(B, 17, true, shared);
+        outbox.push(A, 18, false, |out| out.extend_from_slice(b"u1"));
+        outbox.push(A, 16, false, |out| out.extend_from_slice(b"u2"));
+        outbox.push(A, 16, true, |out| out.extend_from_slice(b"r3"));
+        let mut seen = Vec::new();
+        // A's window is full for r1 and u1; B's is open.
+        outbox.flush(&mut |to, _, _, bytes| {
+            seen.push((to, bytes.to_vec()));
+            !(to == A && (bytes == b"r1" || bytes == b"u1"))
+        });
+        let offered = |seen: &[(SteamId, Vec<u8>)]| -> Vec<(SteamId, String)> {
+            seen.iter()
+                .map(|(to, bytes)| (*to, String::from_utf8(bytes.clone()).unwrap()))
+                .collect()
+        };
+        let expected = [(A, "r1"), (B, "r2"), (A, "u1"), (A, "u2")];
+        let expected: Vec<(SteamId, String)> = expected
+            .iter()
+            .map(|(to, text)| (*to, text.to_string()))
+            .collect();
+        assert_eq!(
+            offered(&seen),
+            expected,
+            "nothing reliable to A after r1; u1 dropped"
+        );
+        assert_eq!(outbox.len(), 3);
+        assert!(outbox.is_backlogged());
+        seen.clear();
+        outbox.push(B, 16, true, |out| out.extend_from_slice(b"new"));
+        outbox.flush(&mut |to, _, _, bytes| {
+            seen.push((to, bytes.to_vec()));
+            true
+        });
+        let expected = [(A, "r1"), (A, "r2"), (A, "r3"), (B, "new")];
+        let expected: Vec<(SteamId, String)> = expected
+            .iter()
+            .map(|(to, text)| (*to, text.to_string()))
+            .collect();
+        assert_eq!(offered(&seen), expected);
+        assert_eq!(outbox.len(), 0);
+        assert!(!outbox.is_backlogged());
     }
 
     #[test]

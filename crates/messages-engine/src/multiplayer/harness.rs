@@ -363,7 +363,8 @@ impl World {
         self.nodes[index]
             .protocol
             .flush(&mut |to, channel, reliable, bytes| {
-                outgoing.push((to, channel, reliable, bytes.to_vec()))
+                outgoing.push((to, channel, reliable, bytes.to_vec()));
+                true
             });
         if !self.nodes[index].up {
             return;

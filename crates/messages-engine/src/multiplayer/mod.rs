@@ -379,8 +379,10 @@ pub struct ProtocolStats {
     pub held_dropped: u64,
 }
 
-/// Where [`PeerProtocol::flush`] hands each packet: `(to, steam_channel, reliable, bytes)`.
-pub type PacketSink<'a> = dyn FnMut(SteamId, i32, bool, &[u8]) + 'a;
+/// Where [`PeerProtocol::flush`] hands each packet: `(to, steam_channel, reliable, bytes)`; returns false
+/// when the backend refused it for now (`k_EResultLimitExceeded`: too much unread by that user), true
+/// otherwise (sent, or failed for good).
+pub type PacketSink<'a> = dyn FnMut(SteamId, i32, bool, &[u8]) -> bool + 'a;
 
 /// Whether a client's state goes on or has ended (the protocol is then idle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -607,8 +609,16 @@ impl PeerProtocol {
     }
 
     /// Hands every packet queued since the last flush to `sink(to, steam_channel, reliable, bytes)`, in order.
+    /// Reliable packets the sink refuses wait for the next flush (see [`PacketSink`]): reliable data is
+    /// never dropped because a peer reads slowly, as with ENet.
     pub fn flush(&mut self, sink: &mut PacketSink<'_>) {
         self.core.outbox.flush(sink);
+    }
+
+    /// Whether the last [`PeerProtocol::flush`] kept reliable packets back (a user's send window was full):
+    /// a driver then need not flush again before its next frame.
+    pub fn is_backlogged(&self) -> bool {
+        self.core.outbox.is_backlogged()
     }
 
     /// How many packets wait for [`PeerProtocol::flush`].
@@ -702,6 +712,8 @@ impl PeerProtocol {
     /// follow at once.
     pub fn close(&mut self, now: Duration) {
         let _ = now;
+        // As ENet's close: what was still queued is dropped; only the BYEs go.
+        self.core.outbox.clear();
         match std::mem::replace(&mut self.role, Role::Idle) {
             Role::Idle => {}
             Role::Host(host) => host.close(&mut self.core),

@@ -34,7 +34,8 @@ fn rough() -> Conditions {
 fn flushed(protocol: &mut PeerProtocol) -> Vec<(SteamId, i32, bool, Vec<u8>)> {
     let mut out = Vec::new();
     protocol.flush(&mut |to, channel, reliable, bytes| {
-        out.push((to, channel, reliable, bytes.to_vec()))
+        out.push((to, channel, reliable, bytes.to_vec()));
+        true
     });
     out
 }
