@@ -5,7 +5,7 @@
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless] [--multiplayer]`: two demo clients on the local backend, or with `--multiplayer` a host
 //!   and two clients of Godot's multiplayer over `SteamMessagesMultiplayerPeer`.
-//! - `bench [--quick]`: benchmarks against Godot's own ENet, written to `target/bench/`.
+//! - `bench [--quick] [--only NAME]`: benchmarks against Godot's own ENet, written to `target/bench/`.
 //! - `package [--skip-windows]`: the release zip in `target/dist/`, checked as a user would meet it.
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
@@ -99,6 +99,10 @@ enum Task {
         /// A short run (seconds), as CI does so the benchmarks cannot rot.
         #[arg(long)]
         quick: bool,
+        /// Only the benchmark scripts whose name contains this text (throughput, cost, latency, sessions,
+        /// leak, multiplayer); the Criterion benchmark is then skipped.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Fuzz every network parser and the session rules for a bounded time (installs cargo-fuzz if needed).
     Fuzz {
@@ -139,7 +143,7 @@ fn main() -> ExitCode {
             headless,
             multiplayer,
         } => demo::run(&root, headless, multiplayer),
-        Task::Bench { quick } => bench::run(&root, quick),
+        Task::Bench { quick, only } => bench::run(&root, quick, only.as_deref()),
         Task::Fuzz { seconds } => fuzz::run(&root, seconds),
         Task::Soak { minutes, release } => soak::run(&root, minutes, release),
         Task::Godot => godot::ensure_godot(&root).map(|godot| {

@@ -11,6 +11,9 @@
 //! 3. `latency.gd`: round-trip p50 and p99 of a 100 B reliable ping-pong.
 //! 4. `sessions.gd`: resident memory with 1, 100 and 1,000 open sessions (connections for the baseline).
 //! 5. `leak.gd`: resident memory after 1,000,000 messages against after the first 100,000.
+//! 6. `multiplayer.gd`: Godot's high-level multiplayer, `SteamMessagesMultiplayerPeer` against
+//!    `ENetMultiplayerPeer`: reliable RPCs per second, RPC round trip p50/p99, and 100 synchronized nodes at
+//!    60 Hz (loopback bytes per second, CPU per frame of host and client, updates applied per second).
 //!
 //! Each figure is the median of several runs (5, or 2 with `--quick`, which also sends fewer messages) with
 //! its min and max. The table is printed and written to `target/bench/results.md` and `results.json`, with the
@@ -71,9 +74,11 @@ const EXIT_GRACE: Duration = Duration::from_secs(15);
 const DEBUG_BUILD_MARKER: &str = "safeguards strict";
 
 /// Runs every benchmark, prints the table and writes `target/bench/results.{md,json}`.
-pub fn run(root: &Path, quick: bool) -> Result<(), String> {
+pub fn run(root: &Path, quick: bool, only: Option<&str>) -> Result<(), String> {
     let started = Instant::now();
-    run_criterion(root, quick)?;
+    if only.is_none() {
+        run_criterion(root, quick)?;
+    }
     // A staged release addon of its own: a `cargo xtask test` or `demo` started meanwhile cannot swap it.
     let addon = addon::stage(root, true)?;
     let project = root.join(BENCH_PROJECT);
@@ -99,7 +104,10 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
     let mut samples = Samples::default();
     let mut problems = Vec::new();
     for run in 1..=plan.runs {
-        for kind in Kind::ALL {
+        for kind in Kind::ALL
+            .into_iter()
+            .filter(|kind| only.is_none_or(|only| kind.name().contains(only)))
+        {
             for side in [Side::Ours, Side::Baseline] {
                 let pair = plan.pair(kind, side, run);
                 let pair_started = Instant::now();
@@ -135,8 +143,15 @@ pub fn run(root: &Path, quick: bool) -> Result<(), String> {
             .metrics()
             .into_iter()
             .map(|def| samples.row(def))
+            // With --only, the rows of the benchmarks that did not run are left out.
+            .filter(|row| only.is_none() || row.ours.is_some() || row.baseline.is_some())
             .collect(),
-        criterion: criterion_results(&root.join("target").join("criterion")),
+        // Left out when it did not run: what target/criterion/ holds is from another run.
+        criterion: if only.is_none() {
+            criterion_results(&root.join("target").join("criterion"))
+        } else {
+            Default::default()
+        },
         problems,
     };
     println!("{}", report.text());

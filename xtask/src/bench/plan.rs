@@ -44,15 +44,18 @@ pub(super) enum Kind {
     Latency,
     Sessions,
     Leak,
+    /// Godot's high-level multiplayer: our peer class against `ENetMultiplayerPeer`.
+    Multiplayer,
 }
 
 impl Kind {
-    pub(super) const ALL: [Kind; 5] = [
+    pub(super) const ALL: [Kind; 6] = [
         Kind::Throughput,
         Kind::Cost,
         Kind::Latency,
         Kind::Sessions,
         Kind::Leak,
+        Kind::Multiplayer,
     ];
 
     pub(super) fn name(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Latency => "latency",
             Kind::Sessions => "sessions",
             Kind::Leak => "leak",
+            Kind::Multiplayer => "multiplayer",
         }
     }
 }
@@ -123,12 +127,23 @@ pub(super) struct Plan {
     pub(super) sessions: Vec<u32>,
     pub(super) leak_first: u32,
     pub(super) leak_count: u32,
+    /// The multiplayer benchmark: reliable RPCs, round trips, synchronized nodes and seconds of syncing.
+    pub(super) multiplayer_rpcs: u32,
+    pub(super) multiplayer_pings: u32,
+    pub(super) multiplayer_nodes: u32,
+    pub(super) multiplayer_sync_seconds: u32,
     /// Longest one process pair may run.
     pub(super) pair_timeout: Duration,
 }
 
 impl Plan {
     pub(super) fn new(quick: bool) -> Self {
+        // RPCs, round trips and seconds of syncing for the multiplayer benchmark.
+        let (multiplayer_rpcs, multiplayer_pings, multiplayer_sync_seconds) = if quick {
+            (10_000, 300, 3)
+        } else {
+            (50_000, 2_000, 10)
+        };
         // Messages per payload size: (100 B, 1 KiB, 64 KiB).
         let (runs, counts, cost_messages, pings, leak_first, leak_count, timeout) = if quick {
             (2, [20_000, 5_000, 100], 15_000, 500, 10_000, 100_000, 60)
@@ -165,6 +180,10 @@ impl Plan {
             sessions: vec![1, 100, 1_000],
             leak_first,
             leak_count,
+            multiplayer_rpcs,
+            multiplayer_pings,
+            multiplayer_nodes: 100,
+            multiplayer_sync_seconds,
             pair_timeout: Duration::from_secs(timeout),
         }
     }
@@ -239,6 +258,12 @@ impl Plan {
             Kind::Leak => vec![
                 format!("--count={}", self.leak_count),
                 format!("--first={}", self.leak_first),
+            ],
+            Kind::Multiplayer => vec![
+                format!("--rpcs={}", self.multiplayer_rpcs),
+                format!("--pings={}", self.multiplayer_pings),
+                format!("--nodes={}", self.multiplayer_nodes),
+                format!("--sync-seconds={}", self.multiplayer_sync_seconds),
             ],
         };
         a_args.extend(extra.iter().cloned());
@@ -372,6 +397,57 @@ impl Plan {
                 Better::Lower,
             ));
         }
+        let group = "Godot multiplayer, host and one client: SteamMessagesMultiplayerPeer (local backend) vs ENetMultiplayerPeer";
+        defs.push(MetricDef::new(
+            "multiplayer/rpcs",
+            group,
+            "reliable RPCs per second, 100 B argument, client to host",
+            "RPC/s",
+            Better::Higher,
+        ));
+        defs.push(MetricDef::new(
+            "multiplayer/rtt-p50",
+            group,
+            "RPC round trip p50 (ping RPC answered by a pong RPC)",
+            "µs",
+            Better::Lower,
+        ));
+        defs.push(MetricDef::new(
+            "multiplayer/rtt-p99",
+            group,
+            "RPC round trip p99",
+            "µs",
+            Better::Lower,
+        ));
+        let nodes = self.multiplayer_nodes;
+        defs.push(MetricDef::new(
+            "multiplayer/sync-bandwidth",
+            group,
+            format!("{nodes} synchronized nodes at 60 Hz: loopback traffic, both directions"),
+            "KiB/s",
+            Better::Lower,
+        ));
+        defs.push(MetricDef::new(
+            "multiplayer/sync-cpu-host",
+            group,
+            format!("{nodes} synchronized nodes at 60 Hz: host CPU per frame (whole process)"),
+            "µs",
+            Better::Lower,
+        ));
+        defs.push(MetricDef::new(
+            "multiplayer/sync-cpu-client",
+            group,
+            format!("{nodes} synchronized nodes at 60 Hz: client CPU per frame (whole process)"),
+            "µs",
+            Better::Lower,
+        ));
+        defs.push(MetricDef::new(
+            "multiplayer/sync-updates",
+            group,
+            "position updates applied per node per second at the client",
+            "Hz",
+            Better::Higher,
+        ));
         let group = "Memory over a long stream of 100 B reliable messages (flat means no leak)";
         let first = thousands(f64::from(self.leak_first), 0);
         let last = thousands(f64::from(self.leak_count), 0);

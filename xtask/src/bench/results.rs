@@ -188,6 +188,36 @@ impl Samples {
                     );
                 }
             }
+            "multiplayer-rpcs" => self.push(side, "multiplayer/rpcs", number("rpcs_per_second")),
+            "multiplayer-rtt" => {
+                self.push(side, "multiplayer/rtt-p50", number("p50_usec"));
+                self.push(side, "multiplayer/rtt-p99", number("p99_usec"));
+            }
+            "multiplayer-sync" => {
+                if result.get("side").and_then(Value::as_str) == Some("host") {
+                    self.push(
+                        side,
+                        "multiplayer/sync-bandwidth",
+                        number("loopback_bytes_per_second").map(|bytes| bytes / 1024.0),
+                    );
+                    self.push(
+                        side,
+                        "multiplayer/sync-cpu-host",
+                        number("cpu_usec_per_frame"),
+                    );
+                } else {
+                    self.push(
+                        side,
+                        "multiplayer/sync-cpu-client",
+                        number("cpu_usec_per_frame"),
+                    );
+                    self.push(
+                        side,
+                        "multiplayer/sync-updates",
+                        number("updates_per_node_per_second"),
+                    );
+                }
+            }
             "leak" => {
                 let role = result.get("side").and_then(Value::as_str).unwrap_or("?");
                 let first = mib(number("rss_first_kib"));
