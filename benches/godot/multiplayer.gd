@@ -146,8 +146,11 @@ func _ping(count: int) -> String:
 	var rtts: Array[int] = []
 	var sequence := 0
 	var sent_at := Time.get_ticks_usec()
+	var began := sent_at
+	var frames := 0
 	node.rpc_id(1, "ping", sequence, payload)
 	while rtts.size() < count + WARM_UP:
+		frames += 1
 		if node.pong_sequence == sequence:
 			rtts.append(node.pong_usec - sent_at)
 			sequence += 1
@@ -160,6 +163,8 @@ func _ping(count: int) -> String:
 	Bench.emit({
 		"bench": "multiplayer-rtt", "impl": impl, "count": measured.size(),
 		"p50_usec": Bench.percentile(measured, 0.5), "p99_usec": Bench.percentile(measured, 0.99),
+		"frames_per_ping": float(frames) / rtts.size(),
+		"usec_per_frame": float(Time.get_ticks_usec() - began) / frames,
 	})
 	return ""
 
