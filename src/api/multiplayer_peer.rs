@@ -35,6 +35,10 @@ const MAX_MESSAGES_PER_CHANNEL: usize = 4096;
 /// [member steam_channel_base] + 1 to + 32; [code]TRANSFER_MODE_UNRELIABLE_ORDERED[/code] is unreliable and
 /// drops any packet older than one already delivered from the same peer on the same channel.
 ///
+/// Reliable packets are never dropped: when Steam's send window to a peer is full (it has too much unread,
+/// [code]RESULT_LIMIT_EXCEEDED[/code]) they wait, in order, and go as that peer reads, as with ENet. What a peer
+/// sent before it left is delivered before its [signal MultiplayerAPI.peer_disconnected].
+///
 /// Not [code]SteamMultiplayerPeer[/code]: GodotSteam's own peer (on Networking Sockets) may be installed too.
 #[derive(GodotClass)]
 #[class(tool, base = MultiplayerPeerExtension)]
