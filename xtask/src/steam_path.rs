@@ -2,7 +2,8 @@
 //! tree's Steam API stand-in (`tests/steam-api-stand-in/`, a `libsteam_api.so` of our own over the local
 //! engine that enforces Steam's callback-dispatch contract), in two projects:
 //!
-//! - `steam_path/<pair suite>`: the `pair_*.gd` suites, two processes on the Steam backend;
+//! - `steam_path/<pair or group suite>`: the `pair_*.gd` suites, two processes on the Steam backend, and the
+//!   `group_multiplayer_*.gd` suites (Godot's high-level multiplayer), two or three;
 //! - `beside_godotsteam/<suite>`: the suites of `tests/godot/beside_godotsteam/`, with a GodotSteam look-alike
 //!   (`tests/godotsteam-like/`: the `Steam` singleton, standard C++ callbacks, `SteamAPI_RunCallbacks`) loaded
 //!   in the same process, as users install both addons;
@@ -17,8 +18,12 @@ use std::path::{Path, PathBuf};
 use crate::suite::{SuiteOutcome, TEST_PROJECT, finish_suite, run_pair_named, start_suite};
 use crate::{addon, godot, godotsteam_like, quick_start, steam_stand_in};
 
-/// Pair suites that need the local backend itself: its simulated loss and presence are not Steam's.
-const LOCAL_ONLY_PAIR_SUITES: &[&str] = &["pair_lossy_link"];
+/// Pair and group suites that need the local backend itself: its simulated loss and presence are not Steam's.
+const LOCAL_ONLY_SUITES: &[&str] = &["pair_lossy_link", "group_multiplayer_lossy"];
+
+/// The group suites that run on the Steam backend too: Godot's high-level multiplayer over
+/// `SteamMessagesMultiplayerPeer`, which must run unchanged on both backends.
+const GROUP_SUITES_PREFIX: &str = "group_multiplayer_";
 
 /// The folder of the suites that run beside the GodotSteam look-alike, inside the test project.
 const BESIDE_GODOTSTEAM_SUITES: &str = "beside_godotsteam";
@@ -50,10 +55,12 @@ pub fn run(
     let run_alone = |name: &str| selected(&format!("steam_path/{name}"));
     let run_beside = |name: &str| selected(&format!("{BESIDE_GODOTSTEAM_SUITES}/{name}"));
     let test_project = root.join(TEST_PROJECT);
-    let pair_suites: Vec<PathBuf> = suites_in(&test_project.join("suites"), "pair_")?
-        .into_iter()
-        .filter(|suite| !LOCAL_ONLY_PAIR_SUITES.contains(&stem(suite)) && run_alone(stem(suite)))
-        .collect();
+    let mut pair_suites: Vec<PathBuf> = suites_in(&test_project.join("suites"), "pair_")?;
+    pair_suites.extend(suites_in(
+        &test_project.join("suites"),
+        GROUP_SUITES_PREFIX,
+    )?);
+    pair_suites.retain(|suite| !LOCAL_ONLY_SUITES.contains(&stem(suite)) && run_alone(stem(suite)));
     let beside_suites: Vec<PathBuf> = suites_in(&test_project.join(BESIDE_GODOTSTEAM_SUITES), "")?
         .into_iter()
         .filter(|suite| run_beside(stem(suite)))
@@ -80,8 +87,10 @@ pub fn run(
             let name = format!("steam_path/{}", stem(&suite));
             let log_name = format!("steam_path.{}", stem(&suite));
             let mut extra = crate::suite::declared_args(&suite);
+            // The group suites ask for the local backend when run on their own; here the Steam one runs.
+            extra.retain(|arg| !arg.starts_with("--steam-backend="));
             extra.extend_from_slice(&args);
-            next_local_id = next_pair(next_local_id);
+            next_local_id = next_first_id(next_local_id, crate::suite::processes(&suite));
             let outcome = run_pair_named(
                 godot,
                 &project,
@@ -110,7 +119,7 @@ pub fn run(
             let log_name = format!("{BESIDE_GODOTSTEAM_SUITES}.{}", stem(&suite));
             let mut args = crate::suite::declared_args(&suite);
             args.extend(["--steam-backend=steam".to_owned()]);
-            next_local_id = next_pair(next_local_id);
+            next_local_id = next_first_id(next_local_id, 2);
             let outcome = if stem(&suite).starts_with("pair_") {
                 run_pair_named(
                     godot,
@@ -138,7 +147,7 @@ pub fn run(
             &stand_in,
             release,
             logs,
-            next_pair(next_local_id),
+            next_first_id(next_local_id, 2),
         ));
         ran.push((
             format!("{BESIDE_GODOTSTEAM_SUITES}/readme_example"),
@@ -150,11 +159,13 @@ pub fn run(
 }
 
 /// The first of the next two free local IDs after `current`.
-fn next_pair(current: u32) -> u32 {
-    if current + 3 > LAST_LOCAL_ID {
+/// The first local ID of the next suite's `processes`, after a suite that started at `current`.
+fn next_first_id(current: u32, processes: u32) -> u32 {
+    let next = current + 2;
+    if next + processes - 1 > LAST_LOCAL_ID {
         20
     } else {
-        current + 2
+        next
     }
 }
 
@@ -285,10 +296,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn group_ids_stay_within_the_local_engines_same_machine_range() {
+        let mut id = FIRST_LOCAL_ID - 2;
+        for round in 0..100 {
+            let processes = 2 + round % 3;
+            id = next_first_id(id, processes);
+            assert!(
+                id >= 20 && id + processes - 1 <= LAST_LOCAL_ID,
+                "{id} + {processes}"
+            );
+        }
+    }
+
+    #[test]
     fn pair_ids_stay_within_the_local_engines_same_machine_range() {
         let mut id = FIRST_LOCAL_ID - 2;
         for _ in 0..100 {
-            id = next_pair(id);
+            id = next_first_id(id, 2);
             assert!(
                 (20..=LAST_LOCAL_ID).contains(&id) && id < LAST_LOCAL_ID,
                 "{id}"

@@ -25,12 +25,17 @@ var server_disconnected := 0
 func _init(scene_tree: SceneTree, checker: RefCounted) -> void:
 	tree = scene_tree
 	check = checker
+	# The local backend, unless the harness runs the suite on the Steam one (over its stand-in).
+	var expected_backend := "local"
 	for arg in OS.get_cmdline_user_args():
 		if arg.begins_with("--role="):
 			role = arg.get_slice("=", 1)
 		elif arg.begins_with("--host-local-id="):
 			host_steam_id = BASE_ID + int(arg.get_slice("=", 1))
-	check.eq(SteamNetworkingMessages.steamInitEx()["status"], 0, "%s: the local backend initialises" % role)
+		elif arg.begins_with("--expect-backend="):
+			expected_backend = arg.get_slice("=", 1)
+	check.eq(SteamNetworkingMessages.steamInitEx()["status"], 0, "%s: Steam initialises" % role)
+	check.eq(SteamNetworkingMessages.getBackend(), expected_backend, "%s: on the %s backend" % [role, expected_backend])
 	my_steam_id = SteamNetworkingMessages.getSteamID()
 	check.eq(my_steam_id, steam_id_of(role), "%s: runs as its role's Steam ID" % role)
 	var mp := tree.get_multiplayer()

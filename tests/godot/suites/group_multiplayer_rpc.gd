@@ -26,12 +26,17 @@ var server_disconnected := 0
 
 
 func _initialize() -> void:
+	# The local backend, unless the harness runs the suite on the Steam one (over its stand-in).
+	var expected_backend := "local"
 	for arg in OS.get_cmdline_user_args():
 		if arg.begins_with("--role="):
 			role = arg.get_slice("=", 1)
 		elif arg.begins_with("--host-local-id="):
 			host_steam_id = BASE_ID + int(arg.get_slice("=", 1))
-	t.eq(SteamNetworkingMessages.steamInitEx()["status"], 0, "%s: the local backend initialises" % role)
+		elif arg.begins_with("--expect-backend="):
+			expected_backend = arg.get_slice("=", 1)
+	t.eq(SteamNetworkingMessages.steamInitEx()["status"], 0, "%s: Steam initialises" % role)
+	t.eq(SteamNetworkingMessages.getBackend(), expected_backend, "%s: on the %s backend" % [role, expected_backend])
 	rpc_node = RpcNode.new()
 	rpc_node.name = "Rpc"
 	root.add_child(rpc_node)
