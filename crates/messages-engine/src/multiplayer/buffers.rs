@@ -12,11 +12,19 @@ use crate::steam_types::SteamId;
 /// [`KEEP_BYTES`], so one burst does not pin its memory for the rest of the session.
 const SHRINK_ABOVE_BYTES: usize = 4 * 1024 * 1024;
 const KEEP_BYTES: usize = 64 * 1024;
-/// The inbox drops the bytes of packets already read once they are this many and half its buffer.
+/// The inbox drops the bytes of packets already read, and the outbox those of packets already sent, once
+/// they are this many and half the buffer.
 const COMPACT_ABOVE_BYTES: usize = 64 * 1024;
 
 fn shrink(bytes: &mut Vec<u8>) {
     if bytes.capacity() > SHRINK_ABOVE_BYTES {
+        bytes.shrink_to(KEEP_BYTES);
+    }
+}
+
+/// [`shrink`] for a buffer that may still hold bytes: `shrink_to` never drops below its length.
+fn shrink_unless_used(bytes: &mut Vec<u8>) {
+    if bytes.capacity() > SHRINK_ABOVE_BYTES && bytes.len() < KEEP_BYTES {
         bytes.shrink_to(KEEP_BYTES);
     }
 }
@@ -35,9 +43,8 @@ struct Outgoing {
 pub struct Outbox {
     bytes: Vec<u8>,
     queue: Vec<Outgoing>,
-    /// Reused by `flush` for the packets the sink refused, so a flush allocates nothing once warmed up.
-    kept_bytes: Vec<u8>,
-    kept: Vec<Outgoing>,
+    /// Reused by `flush` when it gathers the bytes of refused packets into a fresh buffer.
+    spare_bytes: Vec<u8>,
     /// Users a reliable packet to was refused during the current flush.
     blocked: Vec<SteamId>,
     /// How many packets the last flush kept.
@@ -105,12 +112,19 @@ impl Outbox {
     /// Hands every queued packet to `sink` in order. A reliable packet the sink refuses (Steam's send window
     /// to that user is full) stays queued for the next flush, and so does every reliable packet after it to
     /// the same user, so their order holds; a refused unreliable packet is dropped, as Steam drops it.
+    ///
+    /// Kept packets stay where their bytes are: a backlog that waits many frames is not copied every frame.
+    /// Their bytes are gathered into a fresh buffer only once most of the buffer is bytes already sent, so
+    /// the copying stays in proportion to what was sent and the buffer to what still waits.
     pub fn flush(&mut self, sink: &mut PacketSink<'_>) {
-        for packet in &self.queue {
-            let bytes = &self.bytes[packet.bytes.clone()];
+        let mut kept = 0;
+        let mut kept_bytes = 0;
+        for index in 0..self.queue.len() {
+            let packet = &self.queue[index];
             let keep = if packet.reliable && self.blocked.contains(&packet.to) {
                 true
             } else {
+                let bytes = &self.bytes[packet.bytes.clone()];
                 let taken = sink(packet.to, packet.steam_channel, packet.reliable, bytes);
                 if !taken && packet.reliable {
                     self.blocked.push(packet.to);
@@ -118,22 +132,29 @@ impl Outbox {
                 !taken && packet.reliable
             };
             if keep {
-                let start = self.kept_bytes.len();
-                self.kept_bytes.extend_from_slice(bytes);
-                self.kept.push(Outgoing {
-                    bytes: start..self.kept_bytes.len(),
-                    ..packet.clone()
-                });
+                kept_bytes += packet.bytes.len();
+                self.queue.swap(kept, index);
+                kept += 1;
             }
         }
         self.blocked.clear();
-        self.queue.clear();
-        self.bytes.clear();
-        std::mem::swap(&mut self.queue, &mut self.kept);
-        std::mem::swap(&mut self.bytes, &mut self.kept_bytes);
-        self.backlog = self.queue.len();
-        shrink(&mut self.bytes);
-        shrink(&mut self.kept_bytes);
+        self.queue.truncate(kept);
+        self.backlog = kept;
+        if kept == 0 {
+            self.bytes.clear();
+        } else if self.bytes.len() > COMPACT_ABOVE_BYTES && kept_bytes < self.bytes.len() / 2 {
+            self.spare_bytes.clear();
+            for packet in &mut self.queue {
+                let start = self.spare_bytes.len();
+                self.spare_bytes
+                    .extend_from_slice(&self.bytes[packet.bytes.clone()]);
+                packet.bytes = start..self.spare_bytes.len();
+            }
+            std::mem::swap(&mut self.bytes, &mut self.spare_bytes);
+            self.spare_bytes.clear();
+            shrink(&mut self.spare_bytes);
+        }
+        shrink_unless_used(&mut self.bytes);
     }
 
     /// Drops every queued packet (closing: nothing queued before goes out after).
@@ -301,6 +322,39 @@ mod tests {
             .collect();
         assert_eq!(offered(&seen), expected);
         assert_eq!(outbox.len(), 0);
+        assert!(!outbox.is_backlogged());
+    }
+
+    #[test]
+    fn a_backlog_behind_many_sent_packets_drops_their_bytes_and_stays_intact() {
+        let mut outbox = Outbox::default();
+        let payload = |n: usize| vec![(n % 251) as u8; 100 + n % 7];
+        outbox.push(A, 16, true, |out| out.extend_from_slice(&payload(0)));
+        // A's window stays shut while B takes 2,000 packets over many frames.
+        let mut sent_to_b = 0;
+        for frame in 0..20 {
+            for n in 0..100 {
+                let n = frame * 100 + n + 1;
+                outbox.push(B, 16, true, |out| out.extend_from_slice(&payload(n)));
+            }
+            outbox.flush(&mut |to, _, _, _| {
+                sent_to_b += usize::from(to == B);
+                to == B
+            });
+            assert_eq!(outbox.len(), 1, "only A's packet waits");
+            assert!(
+                outbox.bytes.len() <= 2 * COMPACT_ABOVE_BYTES,
+                "sent bytes are dropped, not kept for the backlog: {} bytes",
+                outbox.bytes.len()
+            );
+        }
+        assert_eq!(sent_to_b, 2_000);
+        let mut seen = Vec::new();
+        outbox.flush(&mut |to, _, _, bytes| {
+            seen.push((to, bytes.to_vec()));
+            true
+        });
+        assert_eq!(seen, vec![(A, payload(0))]);
         assert!(!outbox.is_backlogged());
     }
 
