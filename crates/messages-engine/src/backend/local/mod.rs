@@ -7,6 +7,7 @@
 //! tie-break. The initiator's first packet, HELLO, names both Steam IDs (ENet's own connect data is only 32
 //! bits). The receiver answers ACCEPT and CLOSE back over the same connection.
 
+mod checksum;
 pub mod memory_network;
 pub mod peers;
 pub mod session;
@@ -40,7 +41,7 @@ use wire::{Frame, PROTOCOL_VERSION};
 /// without it a late packet of a closed connection (a retransmitted DISCONNECT, typically) is taken for one of
 /// the next connection on that slot and kills it — a session closed and reopened in a loop failed within a few
 /// hundred cycles. Hosts speaking to this backend must use it too.
-pub const ENET_CHECKSUM: fn(&[&[u8]]) -> u32 = rusty_enet::crc32;
+pub const ENET_CHECKSUM: fn(&[&[u8]]) -> u32 = checksum::enet_crc32;
 
 /// ENet channel for everything reliable (HELLO first, so it precedes data), and for unreliable data.
 const RELIABLE_CHANNEL: u8 = 0;
