@@ -386,6 +386,49 @@ fn a_first_message_and_its_reply_cross_a_twenty_percent_lossy_link_well_within_t
     }
 }
 
+/// An unreliable message larger than one datagram goes out in unreliable fragments: losing one loses the
+/// message, as on Steam (and with Godot's ENet peer). ENet sends the fragments of a plain unreliable packet reliably (acknowledged,
+/// retransmitted, in order), which made every such message arrive and cost an acknowledgement per fragment.
+#[test]
+fn an_unreliable_message_larger_than_a_datagram_is_lost_with_any_of_its_fragments() {
+    const COUNT: u32 = 200;
+    let message = |index: u32| -> Vec<u8> {
+        let mut bytes = numbered(index).to_vec();
+        bytes.extend((0..4_000u32).map(|at| (at.wrapping_mul(31) ^ index) as u8));
+        bytes
+    };
+    let mut world = World::new(2, 5, LOSSY);
+    connect(&mut world);
+    let mut delivered = Vec::new();
+    for index in 0..COUNT {
+        let sent = world.backend(1).send_message_to_user(
+            id(2),
+            &message(index),
+            send_flags::UNRELIABLE,
+            1,
+        );
+        assert_eq!(sent, SteamResult::OK);
+        // One a frame at 60 Hz, as a game sends its state.
+        world.run_for(Duration::from_millis(16));
+        delivered.extend(world.receive(2, 1));
+    }
+    world.run_for(Duration::from_secs(5));
+    delivered.extend(world.receive(2, 1));
+    for payload in &delivered {
+        assert_eq!(
+            *payload,
+            message(number_of(&payload[..4])),
+            "intact or not at all"
+        );
+    }
+    // Each message is three datagrams: about half arrive at 20% loss; reliable fragments got all 200 through.
+    assert!(
+        (COUNT as usize / 5..COUNT as usize * 4 / 5).contains(&delivered.len()),
+        "{} of {COUNT} delivered",
+        delivered.len()
+    );
+}
+
 /// What makes this file's tests worth having: the same seed gives the same run, datagram for datagram.
 #[test]
 fn the_same_seed_replays_the_same_run() {

@@ -957,7 +957,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             self.send_raw(
                 peer,
                 UNRELIABLE_CHANNEL,
-                Packet::unreliable_unsequenced(frame),
+                Packet::always_unreliable_unsequenced(frame),
             );
         }
     }
@@ -1480,12 +1480,18 @@ impl<D: Datagrams + 'static> Drop for LocalBackend<D> {
     }
 }
 
-/// The ENet channel and packet for a frame; the frame's buffer moves into the packet uncopied.
+/// The ENet channel and packet for a frame; the frame's buffer moves into the packet uncopied. Unreliable
+/// frames are "always unreliable": ENet sends a plain unreliable packet larger than one datagram as reliable
+/// fragments (acknowledged, retransmitted, holding back what follows), where Steam's unreliable messages of
+/// any size are lost whole when a piece is.
 fn packet_for(frame: Vec<u8>, reliable: bool) -> (u8, Packet) {
     if reliable {
         (RELIABLE_CHANNEL, Packet::reliable(frame))
     } else {
-        (UNRELIABLE_CHANNEL, Packet::unreliable_unsequenced(frame))
+        (
+            UNRELIABLE_CHANNEL,
+            Packet::always_unreliable_unsequenced(frame),
+        )
     }
 }
 
