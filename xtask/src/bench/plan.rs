@@ -419,6 +419,13 @@ impl Plan {
             "µs",
             Better::Lower,
         ));
+        defs.push(MetricDef::new(
+            "multiplayer/rtt-frames",
+            group,
+            "RPC round trip in frames of the pinging side (mean; the p50 and p99 above depend on where in its frame each side polls)",
+            "frames",
+            Better::Lower,
+        ));
         let nodes = self.multiplayer_nodes;
         defs.push(MetricDef::new(
             "multiplayer/sync-bandwidth",

@@ -192,6 +192,7 @@ impl Samples {
             "multiplayer-rtt" => {
                 self.push(side, "multiplayer/rtt-p50", number("p50_usec"));
                 self.push(side, "multiplayer/rtt-p99", number("p99_usec"));
+                self.push(side, "multiplayer/rtt-frames", number("frames_per_ping"));
             }
             "multiplayer-sync" => {
                 if result.get("side").and_then(Value::as_str) == Some("host") {
