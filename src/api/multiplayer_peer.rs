@@ -180,7 +180,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
             return;
         };
         let moved = with_backend(|backend| {
-            // The control channel last: what a peer sent before it left is delivered before its departure.
+            // The control channel first (a new peer is known before its data); departures apply in `update`.
             for channel in protocol.steam_channels_in_reading_order() {
                 backend.receive_messages_on_channel(
                     channel,

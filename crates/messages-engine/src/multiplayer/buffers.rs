@@ -359,6 +359,67 @@ mod tests {
     }
 
     #[test]
+    fn reliable_packets_reach_each_user_once_and_in_order_whatever_the_sink_refuses() {
+        let users = [A, B, SteamId(A.0 + 7)];
+        for seed in 0..200 {
+            let mut random = fastrand::Rng::with_seed(seed);
+            let mut outbox = Outbox::default();
+            let mut sent: Vec<(SteamId, u32)> = Vec::new();
+            let mut received: Vec<(SteamId, u32)> = Vec::new();
+            let mut next = 0u32;
+            for _frame in 0..60 {
+                for _ in 0..random.usize(0..40) {
+                    next += 1;
+                    let size = random.usize(4..3_000);
+                    let mut payload = next.to_le_bytes().to_vec();
+                    payload.resize(size, next as u8);
+                    let to = users[random.usize(..users.len())];
+                    if random.bool() {
+                        let range =
+                            outbox.push(to, 16, true, |out| out.extend_from_slice(&payload));
+                        sent.push((to, next));
+                        let other = users[random.usize(..users.len())];
+                        if other != to {
+                            outbox.push_again(other, 16, true, range);
+                            sent.push((other, next));
+                        }
+                    } else {
+                        let range = outbox.encode(|out| out.extend_from_slice(&payload));
+                        outbox.discard_unqueued(range);
+                    }
+                }
+                let open: Vec<bool> = users.iter().map(|_| random.u8(..) > 60).collect();
+                outbox.flush(&mut |to, _, _, bytes| {
+                    let index = users.iter().position(|user| *user == to).unwrap();
+                    if !open[index] {
+                        return false;
+                    }
+                    let number = u32::from_le_bytes(bytes[..4].try_into().unwrap());
+                    assert!(
+                        bytes[4..].iter().all(|byte| *byte == number as u8),
+                        "seed {seed}: intact"
+                    );
+                    received.push((to, number));
+                    true
+                });
+            }
+            outbox.flush(&mut |to, _, _, bytes| {
+                received.push((to, u32::from_le_bytes(bytes[..4].try_into().unwrap())));
+                true
+            });
+            for user in users {
+                let of = |list: &[(SteamId, u32)]| -> Vec<u32> {
+                    list.iter()
+                        .filter(|(to, _)| *to == user)
+                        .map(|(_, n)| *n)
+                        .collect()
+                };
+                assert_eq!(of(&received), of(&sent), "seed {seed}: user {user}");
+            }
+        }
+    }
+
+    #[test]
     fn outbox_drops_bytes_nobody_was_given() {
         let mut outbox = Outbox::default();
         let range = outbox.encode(|out| out.extend_from_slice(b"nobody"));

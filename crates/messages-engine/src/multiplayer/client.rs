@@ -70,6 +70,11 @@ pub(super) struct ClientState {
 }
 
 impl ClientState {
+    /// The host's Steam ID: the only sender a client takes packets from.
+    pub fn host(&self) -> SteamId {
+        self.host
+    }
+
     /// Starts joining `host`: the first HELLO is queued now.
     pub fn start(core: &mut Core, now: Duration, host: SteamId) -> Self {
         let nonce = core.rng.u64(..);

@@ -1,8 +1,9 @@
 //! Several [`PeerProtocol`]s on an in-memory Steam: a manual clock, and a seeded network that loses, delays
 //! and reorders unreliable messages, delays reliable ones (in order per sender, receiver and Steam channel,
 //! never lost while the link is up), and can cut links. Each node is driven as the real driver will be: per
-//! frame, session requests answered with `should_accept_session`, messages read data channels first and the control channel last, then
-//! `update`, `flush`, events and packets drained. Every random choice follows the seed, so a failure replays.
+//! frame, session requests answered with `should_accept_session`, messages read in the driver's order (the
+//! control channel first), then `update`, `flush`, events and packets drained. Every random choice follows
+//! the seed, so a failure replays.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

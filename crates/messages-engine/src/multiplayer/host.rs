@@ -109,6 +109,11 @@ impl HostState {
         (client.phase == Phase::Connected).then_some(client.steam_id)
     }
 
+    /// Whether `steam_id` is a client of this host, connected or joining.
+    pub fn has_client(&self, steam_id: SteamId) -> bool {
+        self.by_steam_id.contains_key(&steam_id)
+    }
+
     pub fn peer_for(&self, steam_id: SteamId) -> Option<i32> {
         let id = *self.by_steam_id.get(&steam_id)?;
         (self.clients.get(&id)?.phase == Phase::Connected).then_some(id as i32)

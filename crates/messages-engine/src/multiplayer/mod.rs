@@ -18,7 +18,7 @@
 //! - **Each frame** (`_poll`): feed the backend's events (`SessionRequest { remote }`: accept the session if
 //!   [`PeerProtocol::should_accept_session`]; `SessionFailed { remote }`:
 //!   [`PeerProtocol::handle_session_failed`]); read every Steam channel in the order of
-//!   [`PeerProtocol::steam_channels_in_reading_order`], **the control channel last**, giving each message to
+//!   [`PeerProtocol::steam_channels_in_reading_order`] (the control channel first), giving each message to
 //!   [`PeerProtocol::handle_packet`]; call
 //!   [`PeerProtocol::update`]; [`PeerProtocol::flush`] to the backend (`reliable` means
 //!   `NETWORKING_SEND_RELIABLE`, otherwise unreliable); then turn [`PeerProtocol::next_event`]s into signals:
@@ -36,10 +36,13 @@
 //! - `_get_max_packet_size`: [`MAX_PAYLOAD_SIZE`].
 //!
 //! Steam queues each channel apart, so the order of a frame's messages across channels is lost; the read
-//! order decides it. The control channel is read last, so what a peer sent before it left (BYE, LEFT) is
-//! delivered before its departure, as ENet delivers a peer's packets before its disconnection. Data can then
-//! be read before the control packet that introduces its sender (WELCOME, JOINED): a client holds such data
-//! briefly (until that packet is read) instead of dropping it, so reliable data is never lost either way.
+//! order and one rule restore it. The control channel is read first, so the packet that introduces a sender
+//! (WELCOME, JOINED) is taken before that sender's data of the same frame; departures (BYE, LEFT) take effect
+//! at [`PeerProtocol::update`], after every channel was read, so what a peer sent before it left is delivered
+//! before its departure, as ENet delivers a peer's packets before its disconnection. Data that still comes
+//! before its sender's introduction (another lane of Steam's was faster) is held by the client until that
+//! packet is read, instead of dropped. Reading the control channel last instead made a client hold a whole
+//! frame of a new peer's data, which a busy frame overflowed: reliable packets were lost.
 //!
 //! Times are any monotonic `Duration` (time since the driver started, say); they only need to not go back.
 
@@ -70,6 +73,9 @@ use crate::steam_types::{MAX_STEAM_PACKET_SIZE, SteamId};
 /// 32 is as many as games use with ENet (whose own limit is 255) while keeping the channels the driver polls
 /// each frame few.
 pub const MAX_TRANSFER_CHANNELS: u32 = 32;
+/// Most departure packets a frame defers to [`PeerProtocol::update`]; past it (a flood) they are handled at
+/// once. A host has at most one per client and a client one per peer.
+const MAX_DEFERRED_DEPARTURES: usize = 4096;
 
 /// Largest payload [`PeerProtocol::send`] takes: Steam's largest message minus the largest header.
 pub const MAX_PAYLOAD_SIZE: usize = MAX_STEAM_PACKET_SIZE - wire::DATA_HEADER_MAX;
@@ -403,6 +409,9 @@ struct Core {
     /// Peers whose `PeerDisconnected` was queued during the frame that last ended (see
     /// [`PeerProtocol::next_event`]).
     departures_this_frame: Vec<i32>,
+    /// Departure control packets (BYE, LEFT) read this frame, applied at the next `update`: after the
+    /// data channels, whatever the read order.
+    deferred_departures: Vec<(SteamId, Vec<u8>)>,
     stats: ProtocolStats,
 }
 
@@ -464,6 +473,7 @@ impl PeerProtocol {
                 inbox: Inbox::default(),
                 events: VecDeque::new(),
                 departures_this_frame: Vec::new(),
+                deferred_departures: Vec::new(),
                 stats: ProtocolStats::default(),
             },
             role: Role::Idle,
@@ -519,6 +529,51 @@ impl PeerProtocol {
             self.core.stats.unexpected += 1;
             return;
         }
+        if steam_channel == self.core.control_channel() {
+            let departure = matches!(
+                wire::Control::decode(data),
+                Ok(wire::Control::Bye { .. } | wire::Control::Left { .. })
+            );
+            if departure
+                && self.may_depart(from)
+                && self.core.deferred_departures.len() < MAX_DEFERRED_DEPARTURES
+            {
+                self.core.deferred_departures.push((from, data.to_vec()));
+                return;
+            }
+            // Control packets from one sender keep their order: a departure it sent first applies first.
+            self.apply_deferred_departures(now, |sender| sender == from);
+        }
+        self.dispatch(now, from, steam_channel, data);
+    }
+
+    /// Whether a departure from `from` is one this side takes (the host's, on a client; a client's, on the
+    /// host): only those wait for `update`; anything else is handled, and counted as unexpected, at once.
+    fn may_depart(&self, from: SteamId) -> bool {
+        match &self.role {
+            Role::Idle => false,
+            Role::Host(host) => host.has_client(from),
+            Role::Client(client) => client.host() == from,
+        }
+    }
+
+    /// Applies, in the order they came, the deferred departures whose sender `which` selects.
+    fn apply_deferred_departures(&mut self, now: Duration, which: impl Fn(SteamId) -> bool) {
+        if self.core.deferred_departures.is_empty() {
+            return;
+        }
+        let (due, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.core.deferred_departures)
+            .into_iter()
+            .partition(|(sender, _)| which(*sender));
+        self.core.deferred_departures = kept;
+        let control_channel = self.core.control_channel();
+        for (from, data) in due {
+            self.dispatch(now, from, control_channel, &data);
+        }
+    }
+
+    /// Gives a packet to the role that handles it.
+    fn dispatch(&mut self, now: Duration, from: SteamId, steam_channel: i32, data: &[u8]) {
         let flow = match &mut self.role {
             Role::Idle => {
                 self.core.stats.unexpected += 1;
@@ -559,6 +614,7 @@ impl PeerProtocol {
     /// Runs the timers: handshake timeout and HELLO repeats, keep-alives, peer timeouts, graceful
     /// disconnects that were not acknowledged. Call it every frame.
     pub fn update(&mut self, now: Duration) {
+        self.apply_deferred_departures(now, |_| true);
         let flow = match &mut self.role {
             Role::Idle => Flow::Continue,
             Role::Host(host) => {
@@ -722,6 +778,7 @@ impl PeerProtocol {
         self.refuse_new_connections = false;
         self.core.events.clear();
         self.core.departures_this_frame.clear();
+        self.core.deferred_departures.clear();
         self.core.inbox.clear();
     }
 
@@ -757,11 +814,10 @@ impl PeerProtocol {
         base..base + 1 + MAX_TRANSFER_CHANNELS as i32
     }
 
-    /// The order in which the driver reads [`Self::steam_channels`] each frame: the transfer channels, then the
-    /// control channel (see the module documentation).
+    /// The order in which the driver reads [`Self::steam_channels`] each frame: the control channel, then the
+    /// transfer channels (see the module documentation).
     pub fn steam_channels_in_reading_order(&self) -> impl Iterator<Item = i32> + use<> {
-        let channels = self.steam_channels();
-        (channels.start + 1..channels.end).chain(std::iter::once(channels.start))
+        self.steam_channels()
     }
 
     /// The Steam ID of connected peer `peer` (on a client: the host, and the other clients the host told it
