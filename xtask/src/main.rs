@@ -1,24 +1,28 @@
 //! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
 //!
-//! - `build [--release]`: builds the extension and installs it with `libsteam_api` into the addon's `bin/`.
+//! - `build [--release] [--target windows-x86_64|linux-arm64]`: builds the extension and installs it with
+//!   `libsteam_api` into the addon's `bin/` (another platform's cross-built on Linux).
 //! - `install --project PATH`: the release addon copied into a Godot project and registered there.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless] [--multiplayer]`: two demo clients on the local backend, or with `--multiplayer` a host
 //!   and two clients of Godot's multiplayer over `SteamMessagesMultiplayerPeer`.
 //! - `bench [--quick] [--only NAME]`: benchmarks against Godot's own ENet, written to `target/bench/`.
-//! - `package [--skip-windows]`: the release zip in `target/dist/`, checked as a user would meet it.
+//! - `package [--skip-windows] [--skip-linux-arm64]`: the release zip in `target/dist/`, checked as a user
+//!   would meet it.
 //! - `fuzz [--seconds N]`: bounded fuzzing of the network parsers and session rules.
 
 mod addon;
 mod bench;
 mod cargo_build;
 mod class_reference;
+mod debian_rust;
 mod demo;
 mod demo_multiplayer;
 mod editor_settings;
 mod fuzz;
 mod godot;
 mod godotsteam_like;
+mod linux_arm64;
 mod netns;
 mod package;
 mod process;
@@ -49,16 +53,21 @@ enum Task {
         /// Optimised build (what games should ship).
         #[arg(long)]
         release: bool,
-        /// Build for another platform than this machine's: `windows-x86_64` (cross-built here).
-        #[arg(long, value_parser = ["windows-x86_64"])]
+        /// Build for another platform than this machine's: `windows-x86_64` or `linux-arm64` (cross-built
+        /// here).
+        #[arg(long, value_parser = ["windows-x86_64", "linux-arm64"])]
         target: Option<String>,
     },
     /// The download for users: target/dist/godot-steam-messages-<version>.zip with every platform built here,
-    /// then checked (layout, a Quick start from the unpacked zip, the class reference, the Windows DLL).
+    /// then checked (layout, a Quick start from the unpacked zip, the class reference, the Windows DLL under
+    /// Wine and the Linux arm64 library under qemu-user).
     Package {
         /// Leave out the Windows build (it needs the cross toolchain, provisioned on first use).
         #[arg(long)]
         skip_windows: bool,
+        /// Leave out the Linux arm64 build (cross-built here; the release workflow builds it natively).
+        #[arg(long)]
+        skip_linux_arm64: bool,
         /// A folder of `<platform>/` library folders built elsewhere (the release workflow's), added to `bin/`.
         #[arg(long)]
         prebuilt: Option<PathBuf>,
@@ -127,12 +136,14 @@ fn main() -> ExitCode {
     let outcome = match cli.task {
         Task::Build { release, target } => match target.as_deref() {
             Some("windows-x86_64") => windows::build(&root, release),
+            Some("linux-arm64") => linux_arm64::build(&root, release),
             _ => addon::build(&root, release),
         },
         Task::Package {
             skip_windows,
+            skip_linux_arm64,
             prebuilt,
-        } => package::run(&root, skip_windows, prebuilt.as_deref()),
+        } => package::run(&root, skip_windows, skip_linux_arm64, prebuilt.as_deref()),
         Task::Install { project, debug } => addon::install(&root, &project, !debug),
         Task::Test {
             release,

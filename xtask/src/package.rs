@@ -5,7 +5,8 @@
 //! - the zip holds the addon and nothing else, with each platform's library and Steam's;
 //! - unpacked into a brand-new project, the README's Quick start runs between two processes, and the editor's
 //!   help page describes every member;
-//! - the Windows DLL loads under Wine (see [`crate::windows`]), where Wine is available.
+//! - the Windows DLL loads under Wine (see [`crate::windows`]), where Wine is available;
+//! - the Linux arm64 library loads under qemu-user (see [`crate::linux_arm64`]), where qemu-user is available.
 
 use std::fs;
 use std::io::Write;
@@ -13,11 +14,16 @@ use std::path::{Path, PathBuf};
 
 use crate::addon::{self, ADDON_DIR, ADDON_NAME};
 use crate::suite::SuiteOutcome;
-use crate::{class_reference, godot, quick_start, windows};
+use crate::{class_reference, godot, linux_arm64, quick_start, windows};
 
 /// `prebuilt`: a folder of `bin/<platform>/` folders built elsewhere (the release workflow's macOS, Linux
 /// arm64 and native Windows builds), copied in after this machine's builds and replacing them.
-pub fn run(root: &Path, skip_windows: bool, prebuilt: Option<&Path>) -> Result<(), String> {
+pub fn run(
+    root: &Path,
+    skip_windows: bool,
+    skip_linux_arm64: bool,
+    prebuilt: Option<&Path>,
+) -> Result<(), String> {
     let staging = root.join("target").join("package");
     let _ = fs::remove_dir_all(&staging);
     let addon = staging.join(ADDON_DIR);
@@ -31,6 +37,11 @@ pub fn run(root: &Path, skip_windows: bool, prebuilt: Option<&Path>) -> Result<(
         windows::build_into(root, &addon)?;
         true
     };
+    if skip_linux_arm64 {
+        println!("package: Linux arm64 skipped (--skip-linux-arm64)");
+    } else {
+        linux_arm64::build_into(root, &addon)?;
+    }
     if let Some(prebuilt) = prebuilt {
         addon::copy_dir(prebuilt, &addon.join("bin"))?;
     }
@@ -40,7 +51,8 @@ pub fn run(root: &Path, skip_windows: bool, prebuilt: Option<&Path>) -> Result<(
         .join(format!("godot-steam-messages-{}.zip", crate_version(root)?));
     write_zip(&staging, &zip)?;
     println!("package: wrote {}", zip.display());
-    let outcome = check(root, &zip, windows_built);
+    let arm64_built = addon.join(linux_arm64::BIN_DIR).is_dir();
+    let outcome = check(root, &zip, windows_built, arm64_built);
     for problem in &outcome.problems {
         println!("package: FAILED: {problem}");
     }
@@ -181,7 +193,7 @@ fn layout_problems(names: &[String], required_platforms: &[&str]) -> Vec<String>
 }
 
 /// Every check of the written zip; each counts once.
-fn check(root: &Path, zip_path: &Path, windows_built: bool) -> SuiteOutcome {
+fn check(root: &Path, zip_path: &Path, windows_built: bool, arm64_built: bool) -> SuiteOutcome {
     let mut outcome = SuiteOutcome::default();
     let mut record = |name: &str, result: Result<(), String>| {
         println!(
@@ -192,7 +204,7 @@ fn check(root: &Path, zip_path: &Path, windows_built: bool) -> SuiteOutcome {
     };
     let checks = root.join("target").join("package-check");
     let _ = fs::remove_dir_all(&checks);
-    record("layout", check_layout(zip_path, windows_built));
+    record("layout", check_layout(zip_path, windows_built, arm64_built));
     let godot = match godot::ensure_godot(root) {
         Ok(godot) => godot,
         Err(error) => {
@@ -228,6 +240,20 @@ fn check(root: &Path, zip_path: &Path, windows_built: bool) -> SuiteOutcome {
             Err(error) => record("Windows DLL loads under Wine", Err(error)),
         }
     }
+    if arm64_built {
+        const NAME: &str = "Linux arm64 library loads under qemu-user";
+        let arm64_dir = checks.join("linux-arm64");
+        let result = unpack(zip_path, &arm64_dir).and_then(|()| {
+            linux_arm64::check_loads(root, &arm64_dir.join(ADDON_DIR).join(linux_arm64::BIN_DIR))
+        });
+        match result {
+            Ok(linux_arm64::LoadCheck::Loaded) => record(NAME, Ok(())),
+            Ok(linux_arm64::LoadCheck::Skipped(reason)) => {
+                println!("package check {NAME}: skipped ({reason})");
+            }
+            Err(error) => record(NAME, Err(error)),
+        }
+    }
     outcome
 }
 
@@ -244,7 +270,7 @@ fn outcome_into_record(
 }
 
 /// The zip holds exactly the expected files, all under `addons/godot_steam_messages/`.
-fn check_layout(zip_path: &Path, windows: bool) -> Result<(), String> {
+fn check_layout(zip_path: &Path, windows: bool, linux_arm64: bool) -> Result<(), String> {
     let archive = open(zip_path)?;
     let prefix = format!("addons/{ADDON_NAME}/");
     let mut outside = Vec::new();
@@ -258,6 +284,9 @@ fn check_layout(zip_path: &Path, windows: bool) -> Result<(), String> {
     let mut required = vec![addon::platform_dir()?];
     if windows {
         required.push("windows-x86_64");
+    }
+    if linux_arm64 {
+        required.push("linux-arm64");
     }
     let mut problems = layout_problems(&names, &required);
     problems.extend(

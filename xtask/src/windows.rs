@@ -1,10 +1,7 @@
 //! The Windows x86_64 libraries, built on this Linux machine, and the check that they load.
 //!
-//! rustup cannot fetch a Windows standard library here, and Debian packages none for current Rust, so std is
-//! built from source (`-Zbuild-std`) by Debian unstable's `rustc`, `cargo` and `rust-src`, provisioned into
-//! `.cache/windows-rust/` like Godot (unpacked, started through their own dynamic loader) and linked by the
-//! MinGW-w64 GCC of the machine's own Debian (`gcc-mingw-w64-x86-64`, its win32 thread model: the DLL then needs
-//! no MinGW runtime DLL). As root, that package is installed when missing.
+//! Built by the cross toolchain of [`crate::debian_rust`] and linked by the MinGW-w64 GCC of the machine's own
+//! Debian (`gcc-mingw-w64-x86-64`, its win32 thread model: the DLL then needs no MinGW runtime DLL).
 //!
 //! The load check: the DLL imports only Windows system DLLs and `steam_api64.dll`, exports `gdext_rust_init`,
 //! and under Wine a small MinGW program (`tests/windows-load/loader.c`) loads it from a folder holding
@@ -16,7 +13,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::addon::copy;
-use crate::{godot, process};
+use crate::debian_rust::{Toolchain, ensure_debian_tool, find_steam_library, runs};
+use crate::process;
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
 const LINKER: &str = "x86_64-w64-mingw32-gcc";
@@ -50,31 +48,17 @@ pub fn build_into(root: &Path, addon: &Path) -> Result<(), String> {
 }
 
 fn build_profile_into(root: &Path, addon: &Path, release: bool) -> Result<(), String> {
+    ensure_debian_tool(LINKER, &[MINGW_PACKAGE], "the linker for Windows")?;
     let toolchain = Toolchain::ensure(root)?;
     let bin = addon.join(BIN_DIR);
     fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    let target_dir = root.join("target").join("windows");
-    let profile = if release { "release" } else { "debug" };
-    eprintln!("building the extension for Windows ({profile})...");
-    let mut cargo = toolchain.cargo();
-    cargo
-        .current_dir(root)
-        .args(["build", "--lib", "--package", "godot-steam-messages"])
-        .args(["--target", TARGET, "-Zbuild-std=std,panic_abort"])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    if release {
-        cargo.arg("--release");
-    }
-    let status = cargo
-        .status()
-        .map_err(|error| format!("cannot run the Windows cargo: {error}"))?;
-    if !status.success() {
-        return Err("the Windows build failed".into());
-    }
-    let built = target_dir.join(TARGET).join(profile).join(BUILT_NAME);
+    eprintln!(
+        "building the extension for Windows ({})...",
+        if release { "release" } else { "debug" }
+    );
+    let output = toolchain.build_library(root, TARGET, LINKER, release)?;
     let installed = bin.join(BUILT_NAME);
-    copy(&built, &installed)?;
+    copy(&output.join(BUILT_NAME), &installed)?;
     if release {
         // MinGW keeps the full symbol table (about 13 MB of the 25): games ship without it; exports stay.
         let stripped = Command::new(STRIP)
@@ -84,144 +68,8 @@ fn build_profile_into(root: &Path, addon: &Path, release: bool) -> Result<(), St
             .map_err(|error| format!("cannot run {STRIP}: {error}"))?;
         checked(stripped, &format!("{STRIP} {}", installed.display()))?;
     }
-    let steam = find_steam_dll(&target_dir.join(TARGET).join(profile).join("build"))?;
+    let steam = find_steam_library(&output.join("build"), STEAM_DLL)?;
     copy(&steam, &bin.join(STEAM_DLL))
-}
-
-/// `steam_api64.dll` as steamworks-sys's build script left it for the Windows target.
-fn find_steam_dll(build_dir: &Path) -> Result<PathBuf, String> {
-    let entries = fs::read_dir(build_dir)
-        .map_err(|error| format!("reading {}: {error}", build_dir.display()))?;
-    entries
-        .flatten()
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("steamworks-sys-")
-        })
-        .map(|entry| entry.path().join("out").join(STEAM_DLL))
-        .filter(|path| path.is_file())
-        .max_by_key(|path| fs::metadata(path).and_then(|meta| meta.modified()).ok())
-        .ok_or_else(|| {
-            format!(
-                "no {STEAM_DLL} in steamworks-sys's build output under {}",
-                build_dir.display()
-            )
-        })
-}
-
-/// Debian unstable's Rust, unpacked, with wrappers that start it through its own loader.
-struct Toolchain {
-    cargo: PathBuf,
-    rustc: PathBuf,
-}
-
-impl Toolchain {
-    fn ensure(root: &Path) -> Result<Self, String> {
-        ensure_mingw()?;
-        let cache = root.join(".cache").join("windows-rust");
-        let tree = godot::provision_debian_packages(
-            &cache,
-            &["rustc", "cargo", "rust-src"],
-            "the Windows toolchain",
-        )?;
-        let (loader, library_path) = godot::unpacked_loader(&tree)?;
-        let wrappers = cache.join("bin");
-        fs::create_dir_all(&wrappers)
-            .map_err(|error| format!("creating {}: {error}", wrappers.display()))?;
-        let mut paths = Vec::new();
-        for program in ["cargo", "rustc"] {
-            let wrapper = wrappers.join(program);
-            let script = format!(
-                "#!/bin/sh\n# Written by cargo xtask: Debian unstable's {program}, started through its own loader.\n\
-                 exec {} --library-path {} {} \"$@\"\n",
-                shell_quote(&loader.to_string_lossy()),
-                shell_quote(&library_path.to_string_lossy()),
-                shell_quote(&tree.join("usr/bin").join(program).to_string_lossy()),
-            );
-            fs::write(&wrapper, script)
-                .map_err(|error| format!("writing {}: {error}", wrapper.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755))
-                    .map_err(|error| format!("making {} executable: {error}", wrapper.display()))?;
-            }
-            paths.push(wrapper);
-        }
-        Ok(Self {
-            cargo: paths[0].clone(),
-            rustc: paths[1].clone(),
-        })
-    }
-
-    fn cargo(&self) -> Command {
-        let mut command = Command::new(&self.cargo);
-        command
-            .env("RUSTC", &self.rustc)
-            // `-Zbuild-std` is a nightly flag; this toolchain accepts it under the bootstrap switch.
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER", LINKER)
-            // The outer cargo's own settings are not this toolchain's.
-            .env_remove("RUSTC_WRAPPER")
-            .env_remove("RUSTFLAGS")
-            .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("CARGO");
-        command
-    }
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
-/// The MinGW-w64 GCC on PATH, installed from Debian as root when missing.
-fn ensure_mingw() -> Result<(), String> {
-    if runs(LINKER) {
-        return Ok(());
-    }
-    if !godot::is_root() {
-        return Err(format!(
-            "{LINKER} is missing: install Debian's {MINGW_PACKAGE} (sudo apt-get install {MINGW_PACKAGE})"
-        ));
-    }
-    eprintln!("installing {MINGW_PACKAGE} (the linker for Windows)...");
-    let install = || {
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                MINGW_PACKAGE,
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    if !install() {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        if !install() {
-            return Err(format!("apt-get could not install {MINGW_PACKAGE}"));
-        }
-    }
-    if runs(LINKER) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{LINKER} still does not run after installing {MINGW_PACKAGE}"
-        ))
-    }
-}
-
-/// Whether `program --version` succeeds (Wine's debug output silenced).
-fn runs(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .env("WINEDEBUG", "-all")
-        .output()
-        .is_ok_and(|output| output.status.success())
 }
 
 /// What the load check found.
@@ -410,10 +258,5 @@ The Import Tables (interpreted .idata section contents)
         assert!(exports(OBJDUMP_OUTPUT, "gdext_rust_init"));
         assert!(!exports(OBJDUMP_OUTPUT, "KERNEL32.dll"));
         assert!(!exports("no table", "gdext_rust_init"));
-    }
-
-    #[test]
-    fn shell_quoting_survives_quotes_and_spaces() {
-        assert_eq!(shell_quote("a b'c"), "'a b'\\''c'");
     }
 }
