@@ -15,8 +15,8 @@ use crate::cargo_build;
 pub const ADDON_DIR: &str = "addons/godot_steam_messages";
 /// The addon's folder name, in `addons/` of the repository and of projects.
 pub const ADDON_NAME: &str = "godot_steam_messages";
-const CRATE_NAME: &str = "godot-steam-messages";
-const STEAM_SYS: &str = "steamworks-sys";
+pub const CRATE_NAME: &str = "godot-steam-messages";
+pub const STEAM_SYS: &str = "steamworks-sys";
 
 /// `cargo xtask build`: builds the extension and installs it with the Steam redistributable into the
 /// drop-in addon's `bin/<platform>/`, then points the demo project at that addon.

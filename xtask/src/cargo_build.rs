@@ -46,6 +46,18 @@ pub fn build_library(
     release: bool,
     what: &str,
 ) -> Result<Reported, String> {
+    build_library_for(root, package, release, what, None)
+}
+
+/// [`build_library`] for the Rust target triple `target` (this machine's when `None`), with a standard
+/// library rustup has for it.
+pub fn build_library_for(
+    root: &Path,
+    package: &str,
+    release: bool,
+    what: &str,
+    target: Option<&str>,
+) -> Result<Reported, String> {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     cargo
         .current_dir(root)
@@ -54,6 +66,9 @@ pub fn build_library(
         .stdout(Stdio::piped());
     if release {
         cargo.arg("--release");
+    }
+    if let Some(target) = target {
+        cargo.args(["--target", target]);
     }
     eprintln!(
         "building {what} ({})...",

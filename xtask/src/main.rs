@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's tasks, in Rust so they run wherever cargo does.
 //!
-//! - `build [--release] [--target windows-x86_64|linux-arm64]`: builds the extension and installs it with
-//!   `libsteam_api` into the addon's `bin/` (another platform's cross-built on Linux).
+//! - `build [--release] [--target windows-x86_64|linux-arm64|macos-universal]`: builds the extension and
+//!   installs it with `libsteam_api` into the addon's `bin/` (Windows and Linux arm64 cross-built on Linux;
+//!   the universal macOS library on a Mac).
 //! - `install --project PATH`: the release addon copied into a Godot project and registered there.
 //! - `test`: Rust tests, then the GDScript suites in a real headless Godot (provisioned if missing).
 //! - `demo [--headless] [--multiplayer]`: two demo clients on the local backend, or with `--multiplayer` a host
@@ -23,6 +24,7 @@ mod fuzz;
 mod godot;
 mod godotsteam_like;
 mod linux_arm64;
+mod macos;
 mod netns;
 mod package;
 mod process;
@@ -54,8 +56,8 @@ enum Task {
         #[arg(long)]
         release: bool,
         /// Build for another platform than this machine's: `windows-x86_64` or `linux-arm64` (cross-built
-        /// here).
-        #[arg(long, value_parser = ["windows-x86_64", "linux-arm64"])]
+        /// on Linux), or `macos-universal` (Apple silicon and Intel in one library, on a Mac).
+        #[arg(long, value_parser = ["windows-x86_64", "linux-arm64", "macos-universal"])]
         target: Option<String>,
     },
     /// The download for users: target/dist/godot-steam-messages-<version>.zip with every platform built here,
@@ -137,6 +139,7 @@ fn main() -> ExitCode {
         Task::Build { release, target } => match target.as_deref() {
             Some("windows-x86_64") => windows::build(&root, release),
             Some("linux-arm64") => linux_arm64::build(&root, release),
+            Some("macos-universal") => macos::build_universal(&root, release),
             _ => addon::build(&root, release),
         },
         Task::Package {
