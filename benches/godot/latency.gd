@@ -51,14 +51,23 @@ func ping(count: int, impl: String) -> String:
 	return ""
 
 
+## Echoes until a says bye, (ENet) disconnects, or has sent nothing for SILENCE_S after its first ping: a
+## reports the figures, and a missing bye must not keep b running past the runner's grace for the pair.
+const SILENCE_S := 10.0
+
+
 func echo() -> String:
 	var payload := Bench.payload(PAYLOAD_SIZE)
 	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
-	# Until a says bye, or (ENet) disconnects.
+	var last_ping := 0
 	while link.take_control("bye") == "" and link.is_connected_to_peer():
 		var got: int = link.drain_data(16)
 		if got > 0:
 			link.send_burst(payload, got, true)
+			last_ping = Time.get_ticks_msec()
+		elif last_ping > 0 and Time.get_ticks_msec() - last_ping > int(SILENCE_S * 1000.0):
+			print("b: no bye from a; stopped after %d s without a ping" % int(SILENCE_S))
+			return ""
 		if Time.get_ticks_msec() > deadline:
 			return "a never finished"
 		await link.next_frame()

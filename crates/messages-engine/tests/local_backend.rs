@@ -1263,3 +1263,35 @@ fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
     p.wait_for("b hears a", |p| p.b.visible_peers() == vec![p.a_id]);
     assert_eq!(p.b.visible_peers(), vec![p.a_id]);
 }
+
+/// A reliable message sent before the sender closes the session and exits, while the receiver is busy
+/// elsewhere (it polls only after the sender is gone), still arrives: closing flushes what was sent.
+#[test]
+fn a_message_sent_just_before_closing_and_exiting_arrives() {
+    let mut p = pair();
+    p.connect(b"open");
+    // Both directions in use, as a ping and its echo.
+    p.b.send_message_to_user(p.a_id, b"echo", RELIABLE, 0);
+    p.wait_for("the echo", |p| !receive(&mut p.a, 0).is_empty());
+    assert_eq!(
+        p.a.send_message_to_user(p.b_id, b"bye", RELIABLE, 1),
+        SteamResult::OK
+    );
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        p.a.poll(&mut events);
+    }
+    assert!(p.a.close_session_with_user(p.b_id));
+    p.a.poll(&mut events);
+    let Pair { a, mut b, .. } = p;
+    drop(a);
+    let mut b_events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = Vec::new();
+    while got.is_empty() && Instant::now() < deadline {
+        b.poll(&mut b_events);
+        got = receive(&mut b, 1);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(got, vec![b"bye".to_vec()]);
+}
