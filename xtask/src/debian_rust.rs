@@ -6,9 +6,69 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use crate::godot;
+use crate::addon::{ADDON_DIR, copy};
+use crate::{godot, process};
+
+/// A platform this machine cross-builds: what the build makes and where the addon keeps it.
+pub struct CrossPlatform {
+    /// For messages: "Windows", "Linux arm64".
+    pub label: &'static str,
+    /// The Rust target triple.
+    pub target: &'static str,
+    /// The cross GCC that links it.
+    pub linker: &'static str,
+    /// The addon's folder for the platform, `bin/<platform>`.
+    pub bin_dir: &'static str,
+    /// The extension's library as cargo names it, and as the addon ships it.
+    pub library: &'static str,
+    /// Steam's library for the platform, from steamworks-sys's build output.
+    pub steam_library: &'static str,
+    /// The strip program and its option for release builds.
+    pub strip: (&'static str, &'static str),
+}
+
+impl CrossPlatform {
+    /// `cargo xtask build --target ...`: the library into the drop-in addon (the cross linker must be there).
+    pub fn build(&self, root: &Path, release: bool) -> Result<(), String> {
+        self.build_into(root, &root.join(ADDON_DIR), release)?;
+        eprintln!(
+            "installed the {} {} build in {ADDON_DIR}/{}/",
+            self.label,
+            if release { "RELEASE" } else { "DEBUG" },
+            self.bin_dir
+        );
+        Ok(())
+    }
+
+    /// Builds the library and installs it with Steam's into `addon/<bin_dir>/`.
+    pub fn build_into(&self, root: &Path, addon: &Path, release: bool) -> Result<(), String> {
+        let toolchain = Toolchain::ensure(root)?;
+        let bin = addon.join(self.bin_dir);
+        fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
+        eprintln!(
+            "building the extension for {} ({})...",
+            self.label,
+            if release { "release" } else { "debug" }
+        );
+        let output = toolchain.build_library(root, self.target, self.linker, release)?;
+        let installed = bin.join(self.library);
+        copy(&output.join(self.library), &installed)?;
+        if release {
+            let (strip, option) = self.strip;
+            let stripped = Command::new(strip)
+                .arg(option)
+                .arg(&installed)
+                .output()
+                .map_err(|error| format!("cannot run {strip}: {error}"))?;
+            checked(stripped, &format!("{strip} {}", installed.display()))?;
+        }
+        let steam = find_steam_library(&output.join("build"), self.steam_library)?;
+        copy(&steam, &bin.join(self.steam_library))
+    }
+}
 
 /// Debian unstable's Rust, unpacked, with wrappers that start it through its own loader.
 pub struct Toolchain {
@@ -154,7 +214,7 @@ pub fn runs(program: &str) -> bool {
 
 /// The steamworks-sys build output file `name` (Steam's library as the build script copied it for a target),
 /// the newest if several builds left one.
-pub fn find_steam_library(build_dir: &Path, name: &str) -> Result<PathBuf, String> {
+fn find_steam_library(build_dir: &Path, name: &str) -> Result<PathBuf, String> {
     let entries = fs::read_dir(build_dir)
         .map_err(|error| format!("reading {}: {error}", build_dir.display()))?;
     entries
@@ -174,6 +234,44 @@ pub fn find_steam_library(build_dir: &Path, name: &str) -> Result<PathBuf, Strin
                 build_dir.display()
             )
         })
+}
+
+/// Runs a load-check `command` (a loader program under Wine or qemu-user, which prints "loaded:" once it has
+/// the entry symbol) with its output in `log`; `library` and `runner` name what failed to load, and where.
+pub fn run_load_check(
+    command: Command,
+    log: &Path,
+    timeout: Duration,
+    library: &Path,
+    runner: &str,
+) -> Result<(), String> {
+    let code = process::wait_with_timeout(process::spawn_logged(command, log)?, timeout)?;
+    let text = fs::read_to_string(log).unwrap_or_default();
+    if code == 0 && text.contains("loaded:") {
+        return Ok(());
+    }
+    let said: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .take(5)
+        .collect();
+    Err(format!(
+        "{} did not load under {runner} (exit code {code}): {}",
+        library.display(),
+        said.join(" | ")
+    ))
+}
+
+/// The standard output of a command that succeeded; its standard error, with `what`, if it failed.
+pub fn checked(output: Output, what: &str) -> Result<String, String> {
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
 }
 
 fn shell_quote(text: &str) -> String {

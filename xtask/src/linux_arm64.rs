@@ -9,14 +9,11 @@
 //! `qemu-user`) a small arm64 program (`tests/linux-arm64-load/loader.c`) loads it with every symbol
 //! resolved at once from a folder holding `libsteam_api.so`, as Godot's arm64 build does.
 
-use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::addon::copy;
-use crate::debian_rust::{Toolchain, ensure_debian_packages, find_steam_library, runs};
-use crate::process;
+use crate::debian_rust::{CrossPlatform, checked, ensure_debian_packages, run_load_check, runs};
 
 const TARGET: &str = "aarch64-unknown-linux-gnu";
 const LINKER: &str = "aarch64-linux-gnu-gcc";
@@ -44,50 +41,35 @@ const ALLOWED_NEEDED: &[&str] = &[
 ];
 const QEMU_TIMEOUT: Duration = Duration::from_secs(120);
 
+const PLATFORM: CrossPlatform = CrossPlatform {
+    label: "Linux arm64",
+    target: TARGET,
+    linker: LINKER,
+    bin_dir: BIN_DIR,
+    library: BUILT_NAME,
+    steam_library: STEAM_LIBRARY,
+    // As the native release build ships: no debug sections; the dynamic symbols stay.
+    strip: (STRIP, "--strip-debug"),
+};
+
 /// `cargo xtask build --target linux-arm64`: the arm64 library into the drop-in addon.
 pub fn build(root: &Path, release: bool) -> Result<(), String> {
-    let addon = root.join(crate::addon::ADDON_DIR);
-    build_profile_into(root, &addon, release)?;
-    eprintln!(
-        "installed the Linux arm64 {} build in {}/{BIN_DIR}/",
-        if release { "RELEASE" } else { "DEBUG" },
-        crate::addon::ADDON_DIR
-    );
-    Ok(())
+    ensure_linker()?;
+    PLATFORM.build(root, release)
 }
 
 /// Builds the release library and installs it with `libsteam_api.so` into `addon/bin/linux-arm64/`.
 pub fn build_into(root: &Path, addon: &Path) -> Result<(), String> {
-    build_profile_into(root, addon, true)
+    ensure_linker()?;
+    PLATFORM.build_into(root, addon, true)
 }
 
-fn build_profile_into(root: &Path, addon: &Path, release: bool) -> Result<(), String> {
+fn ensure_linker() -> Result<(), String> {
     ensure_debian_packages(
         || runs(LINKER) && Path::new(SYSROOT).join("lib").join("crti.o").is_file(),
         &[GCC_PACKAGE, LIBC_PACKAGE],
         "the linker and C library for Linux arm64",
-    )?;
-    let toolchain = Toolchain::ensure(root)?;
-    let bin = addon.join(BIN_DIR);
-    fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    eprintln!(
-        "building the extension for Linux arm64 ({})...",
-        if release { "release" } else { "debug" }
-    );
-    let output = toolchain.build_library(root, TARGET, LINKER, release)?;
-    let installed = bin.join(BUILT_NAME);
-    copy(&output.join(BUILT_NAME), &installed)?;
-    if release {
-        // As the native release build ships: no debug sections; the dynamic symbols stay.
-        let stripped = Command::new(STRIP)
-            .arg("--strip-debug")
-            .arg(&installed)
-            .output()
-            .map_err(|error| format!("cannot run {STRIP}: {error}"))?;
-        checked(stripped, &format!("{STRIP} {}", installed.display()))?;
-    }
-    let steam = find_steam_library(&output.join("build"), STEAM_LIBRARY)?;
-    copy(&steam, &bin.join(STEAM_LIBRARY))
+    )
 }
 
 /// What the load check found.
@@ -128,20 +110,7 @@ pub fn check_loads(root: &Path, bin: &Path) -> Result<LoadCheck, String> {
         .arg(&loader)
         .arg(format!("./{BUILT_NAME}"))
         .arg(ENTRY_SYMBOL);
-    let code = process::wait_with_timeout(process::spawn_logged(command, &log)?, QEMU_TIMEOUT)?;
-    let text = fs::read_to_string(&log).unwrap_or_default();
-    if code != 0 || !text.contains("loaded:") {
-        let said: Vec<&str> = text
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .take(5)
-            .collect();
-        return Err(format!(
-            "{} did not load under {qemu} (exit code {code}): {}",
-            library.display(),
-            said.join(" | ")
-        ));
-    }
+    run_load_check(command, &log, QEMU_TIMEOUT, &library, qemu)?;
     Ok(LoadCheck::Loaded)
 }
 
@@ -216,17 +185,6 @@ fn elf_problems(readelf: &str) -> Vec<String> {
         problems.push(format!("does not export {ENTRY_SYMBOL}"));
     }
     problems
-}
-
-fn checked(output: Output, what: &str) -> Result<String, String> {
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
 }
 
 #[cfg(test)]

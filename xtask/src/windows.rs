@@ -7,14 +7,11 @@
 //! and under Wine a small MinGW program (`tests/windows-load/loader.c`) loads it from a folder holding
 //! `steam_api64.dll` and resolves the entry symbol, as Godot's Windows build does.
 
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::addon::copy;
-use crate::debian_rust::{Toolchain, ensure_debian_tool, find_steam_library, runs};
-use crate::process;
+use crate::debian_rust::{CrossPlatform, checked, ensure_debian_tool, run_load_check, runs};
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
 const LINKER: &str = "x86_64-w64-mingw32-gcc";
@@ -30,46 +27,31 @@ const MINGW_RUNTIME_DLLS: &[&str] = &["libgcc_s", "libwinpthread", "libstdc++", 
 /// Longest a Wine run of the loader may take (the first one also creates the Wine prefix).
 const WINE_TIMEOUT: Duration = Duration::from_secs(300);
 
+const PLATFORM: CrossPlatform = CrossPlatform {
+    label: "Windows",
+    target: TARGET,
+    linker: LINKER,
+    bin_dir: BIN_DIR,
+    library: BUILT_NAME,
+    steam_library: STEAM_DLL,
+    // MinGW keeps the full symbol table (about 13 MB of the 25): games ship without it; exports stay.
+    strip: (STRIP, "--strip-all"),
+};
+
 /// `cargo xtask build --target windows-x86_64`: the Windows library into the drop-in addon.
 pub fn build(root: &Path, release: bool) -> Result<(), String> {
-    let addon = root.join(crate::addon::ADDON_DIR);
-    build_profile_into(root, &addon, release)?;
-    eprintln!(
-        "installed the Windows {} build in {}/{BIN_DIR}/",
-        if release { "RELEASE" } else { "DEBUG" },
-        crate::addon::ADDON_DIR
-    );
-    Ok(())
+    ensure_linker()?;
+    PLATFORM.build(root, release)
 }
 
 /// Builds the release library and installs it with `steam_api64.dll` into `addon/bin/windows-x86_64/`.
 pub fn build_into(root: &Path, addon: &Path) -> Result<(), String> {
-    build_profile_into(root, addon, true)
+    ensure_linker()?;
+    PLATFORM.build_into(root, addon, true)
 }
 
-fn build_profile_into(root: &Path, addon: &Path, release: bool) -> Result<(), String> {
-    ensure_debian_tool(LINKER, &[MINGW_PACKAGE], "the linker for Windows")?;
-    let toolchain = Toolchain::ensure(root)?;
-    let bin = addon.join(BIN_DIR);
-    fs::create_dir_all(&bin).map_err(|error| format!("creating {}: {error}", bin.display()))?;
-    eprintln!(
-        "building the extension for Windows ({})...",
-        if release { "release" } else { "debug" }
-    );
-    let output = toolchain.build_library(root, TARGET, LINKER, release)?;
-    let installed = bin.join(BUILT_NAME);
-    copy(&output.join(BUILT_NAME), &installed)?;
-    if release {
-        // MinGW keeps the full symbol table (about 13 MB of the 25): games ship without it; exports stay.
-        let stripped = Command::new(STRIP)
-            .arg("--strip-all")
-            .arg(&installed)
-            .output()
-            .map_err(|error| format!("cannot run {STRIP}: {error}"))?;
-        checked(stripped, &format!("{STRIP} {}", installed.display()))?;
-    }
-    let steam = find_steam_library(&output.join("build"), STEAM_DLL)?;
-    copy(&steam, &bin.join(STEAM_DLL))
+fn ensure_linker() -> Result<(), String> {
+    ensure_debian_tool(LINKER, &[MINGW_PACKAGE], "the linker for Windows")
 }
 
 /// What the load check found.
@@ -120,20 +102,7 @@ pub fn check_loads(root: &Path, bin: &Path) -> Result<LoadCheck, String> {
             .env("WINEDEBUG", "-all")
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
             .env_remove("DISPLAY");
-        let code = process::wait_with_timeout(process::spawn_logged(command, &log)?, WINE_TIMEOUT)?;
-        let text = fs::read_to_string(&log).unwrap_or_default();
-        if code != 0 || !text.contains("loaded:") {
-            let said: Vec<&str> = text
-                .lines()
-                .filter(|line| !line.trim().is_empty())
-                .take(5)
-                .collect();
-            return Err(format!(
-                "{} did not load under Wine (exit code {code}): {}",
-                library.display(),
-                said.join(" | ")
-            ));
-        }
+        run_load_check(command, &log, WINE_TIMEOUT, library, "Wine")?;
     }
     let wineserver = Path::new(wine).with_file_name("wineserver");
     let wineserver = if wineserver.is_file() {
@@ -214,17 +183,6 @@ fn exports(objdump: &str, symbol: &str) -> bool {
         .skip(1)
         .take_while(|line| line.trim().is_empty() || line.starts_with(['\t', ' ']))
         .any(|line| line.trim().starts_with('[') && line.split_whitespace().last() == Some(symbol))
-}
-
-fn checked(output: Output, what: &str) -> Result<String, String> {
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
 }
 
 #[cfg(test)]
