@@ -954,11 +954,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             })
             .collect();
         for (peer, frame) in keepalives {
-            self.send_raw(
-                peer,
-                UNRELIABLE_CHANNEL,
-                Packet::always_unreliable_unsequenced(frame),
-            );
+            let (channel, packet) = packet_for(frame, false);
+            self.send_raw(peer, channel, packet);
         }
     }
 
