@@ -468,3 +468,64 @@ fn the_same_seed_replays_the_same_run() {
     assert_eq!(first, run(11));
     assert_ne!(first, run(12));
 }
+
+/// Steam's idle timeout (the local backend's default, 180 s) ends a session nobody sends on, silently.
+#[test]
+fn a_session_nobody_sends_on_closes_after_the_idle_timeout() {
+    let mut world = World::new(2, 21, Conditions::default());
+    connect(&mut world);
+    world.run_for(Duration::from_secs(170));
+    assert_eq!(
+        world.state(1, 2),
+        ConnectionState::CONNECTED,
+        "still open at 170 s"
+    );
+    world.run_for(Duration::from_secs(15));
+    // 2 last heard of the session first (1's message; 1 then heard its accept), so 2 idles out first, and 1
+    // sees the peer close.
+    assert_eq!(
+        world.state(2, 1),
+        ConnectionState::NONE,
+        "closed after 180 s"
+    );
+    assert_ne!(
+        world.state(1, 2),
+        ConnectionState::CONNECTED,
+        "closed on the other side too"
+    );
+    assert_eq!(
+        failures(&world.take_events(2)),
+        Vec::new(),
+        "without a failure"
+    );
+}
+
+/// Sending is activity, though a send on an established session reads no clock (the timers stamp it): a
+/// session one side keeps sending on never reaches the idle timeout, with the other side silent.
+#[test]
+fn a_session_kept_busy_by_one_side_alone_never_goes_idle() {
+    let mut world = World::new(2, 22, Conditions::default());
+    connect(&mut world);
+    for second in 0..200 {
+        assert_eq!(
+            world.state(1, 2),
+            ConnectionState::CONNECTED,
+            "open at {second} s"
+        );
+        let sent = world.backend(1).send_message_to_user(
+            id(2),
+            &numbered(second),
+            send_flags::UNRELIABLE,
+            0,
+        );
+        assert_eq!(sent, SteamResult::OK);
+        world.run_for(Duration::from_secs(1));
+    }
+    let received: Vec<u32> = world.receive(2, 0).iter().map(|p| number_of(p)).collect();
+    assert_eq!(
+        received,
+        (0..200).collect::<Vec<_>>(),
+        "every message arrived"
+    );
+    assert_eq!(failures(&world.take_events(1)), Vec::new());
+}

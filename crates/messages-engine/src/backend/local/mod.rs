@@ -469,9 +469,14 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             (Frame::Accept { instance }, Some(remote)) => {
                 if let Some(session) = self.peers.session_mut(&remote) {
                     session.peer_instance.get_or_insert(instance);
+                    let now = (self.clock)();
+                    // The peer accepting is activity; its ACCEPT repeated as a keep-alive is not, or a
+                    // session the peer accepted would never reach the idle timeout.
+                    if !session.accepted_remotely {
+                        session.last_activity = now;
+                    }
                     session.accepted_by_peer();
-                    session.last_activity = (self.clock)();
-                    session.last_heard = session.last_activity;
+                    session.last_heard = now;
                 }
             }
             (Frame::Read { bytes }, Some(remote)) => {
@@ -594,7 +599,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         payload_len: usize,
         packet: Packet,
     ) {
-        let now = self.now();
+        // The pump's time: what one pump takes from ENet arrived together (and no clock read per message).
+        let now = self.last_pump;
         let Some(session) = self.peers.session_mut(&remote) else {
             return;
         };
@@ -682,6 +688,57 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// Sends one of our control frames (HELLO, ACCEPT, CLOSE, READ): reliable, its buffer moved uncopied.
     fn send_control(&mut self, peer: PeerID, frame: &Frame<'_>) -> bool {
         self.send_raw(peer, RELIABLE_CHANNEL, Packet::reliable(frame.encode()))
+    }
+
+    /// A send on a session that is already up, which is nearly every send: one look-up of the session and
+    /// one of its connection, no clock read, straight to ENet. `None` when the session is not in that state
+    /// (none yet, broken, not accepted by us, not connected, or earlier messages still queued): the general
+    /// path in `send_message_to_user` handles those.
+    fn send_on_ready_session(
+        &mut self,
+        remote: SteamId,
+        data: &[u8],
+        flags: i32,
+        channel: i32,
+        reliable: bool,
+    ) -> Option<SteamResult> {
+        let record = self.peers.get_mut(&remote)?;
+        let peer = record.links.outgoing?;
+        let session = &mut record.session;
+        let ready = !session.phase.is_broken()
+            && session.accepted_locally
+            && session.sending_since.is_some()
+            && session.outbox.is_empty()
+            && self
+                .connections
+                .get(&peer)
+                .is_some_and(|connection| connection.connected && connection.measured);
+        if !ready {
+            return None;
+        }
+        session.sent_since_timers = true;
+        if reliable && !session.window_allows(data.len()) {
+            return Some(SteamResult::LIMIT_EXCEEDED);
+        }
+        session.open_channels.insert(channel);
+        let frame = Frame::Data {
+            channel,
+            flags,
+            number: session.next_number,
+            payload: data,
+        }
+        .encode();
+        session.record_sent(data.len(), reliable);
+        let (enet_channel, packet) = packet_for(frame, reliable);
+        let sent = self
+            .host
+            .get_peer_mut(peer)
+            .is_some_and(|peer| peer.send(enet_channel, &packet).is_ok());
+        Some(if sent {
+            SteamResult::OK
+        } else {
+            SteamResult::FAIL
+        })
     }
 
     fn send_raw(&mut self, peer: PeerID, channel: u8, packet: Packet) -> bool {
@@ -1002,6 +1059,9 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let mut idle = Vec::new();
         for (remote, record) in self.peers.iter_mut() {
             let session = &mut record.session;
+            if std::mem::take(&mut session.sent_since_timers) {
+                session.last_activity = now;
+            }
             session.traffic.tick(now);
             if session.take_request(now) {
                 requests.push(*remote);
@@ -1253,6 +1313,10 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         flags: i32,
         channel: i32,
     ) -> SteamResult {
+        let reliable = flags & send_flags::RELIABLE != 0;
+        if let Some(result) = self.send_on_ready_session(remote, data, flags, channel, reliable) {
+            return result;
+        }
         let now = self.now();
         if let Some(session) = self.peers.session(&remote)
             && session.phase.is_broken()
@@ -1274,7 +1338,6 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             self.fail_session(remote, END_NO_ROUTE, &why);
             return SteamResult::OK;
         }
-        let reliable = flags & send_flags::RELIABLE != 0;
         let ready = self.ready_outgoing(remote);
         let Some(session) = self.peers.session_mut(&remote) else {
             return SteamResult::FAIL;

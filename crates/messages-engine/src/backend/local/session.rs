@@ -193,6 +193,9 @@ pub struct Session {
     /// When we first sent to the peer in this session, for the connect timeout.
     pub sending_since: Option<Duration>,
     pub last_activity: Duration,
+    /// We sent on the session since the timers last ran, which then count it as activity at their time:
+    /// a send reads no clock.
+    pub sent_since_timers: bool,
     /// When the peer last sent us anything (data, control frames, keep-alives), for the silence timeout.
     pub last_heard: Duration,
     /// The run of the peer's process this session is with (from its HELLO or ACCEPT), once known.
@@ -229,6 +232,7 @@ impl Session {
             last_request: None,
             sending_since: None,
             last_activity: now,
+            sent_since_timers: false,
             last_heard: now,
             peer_instance: None,
             open_channels: BTreeSet::new(),
