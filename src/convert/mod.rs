@@ -62,9 +62,9 @@ pub fn peer_from_variant(
     value: &Variant,
     identities: &IdentityRegistry,
 ) -> Result<SteamId, PeerError> {
-    // Ints first, without a type switch: they are what GodotSteam code passes, once per send.
+    // Ints first, without a type switch: they are what GodotSteam code passes.
     if let Some(bits) = calls.int_of(value) {
-        return valid(SteamId::from_gdscript(bits));
+        return peer_from_int(bits);
     }
     let steam_id = match value.get_type() {
         VariantType::STRING | VariantType::STRING_NAME => {
@@ -74,6 +74,11 @@ pub fn peer_from_variant(
         other => return Err(PeerError::WrongType(other)),
     };
     valid(steam_id)
+}
+
+/// A peer as an `int` Steam ID (the u64's bit pattern).
+pub fn peer_from_int(bits: i64) -> Result<SteamId, PeerError> {
+    valid(SteamId::from_gdscript(bits))
 }
 
 fn valid(steam_id: SteamId) -> Result<SteamId, PeerError> {

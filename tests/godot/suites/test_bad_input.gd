@@ -1,6 +1,6 @@
 ## Bad input on a running backend: a clear error and GodotSteam's return value, never a crash.
 ## args: --steam-backend=local --steam-local-id=40
-## expect-script-errors: 3
+## expect-script-errors: 6
 extends SceneTree
 
 const Check = preload("res://lib/check.gd")
@@ -56,11 +56,12 @@ func ids_steam_cannot_use_return_invalid_steamid_at_once() -> void:
 		"account type invalid": individual & ~(0xf << 52),
 		"a clan (type 7)": (individual & ~(0xf << 52)) | (7 << 52),
 		"-1 (all bits set)": -1,
-		"steamid:1 as an identity string": "steamid:1",
 	}
 	for what in cases:
 		t.eq(steam.sendMessageToUser(cases[what], PackedByteArray([1]), 8, 0), steam.RESULT_INVALID_STEAMID, "send to %s returns RESULT_INVALID_STEAMID" % what)
 		t.eq(steam.getSessionConnectionInfo(cases[what], false, false), {}, "no session with %s" % what)
+	t.eq(steam.getSessionConnectionInfo("steamid:1", false, false), {}, "no session with steamid:1 as an identity string")
+	t.eq(steam.sendMessageToUser(steam.getIdentitySteamID64("steamid:1"), PackedByteArray([1]), 8, 0), steam.RESULT_INVALID_STEAMID, "send to steamid:1 resolved returns RESULT_INVALID_STEAMID")
 	var game_server := (individual & ~(0xf << 52)) | (3 << 52)
 	t.eq(steam.sendMessageToUser(game_server, PackedByteArray([1]), 8, 0), steam.RESULT_OK, "a game server's Steam ID is a valid peer, as on Steam")
 	steam.closeSessionWithUser(game_server)
@@ -69,14 +70,18 @@ func ids_steam_cannot_use_return_invalid_steamid_at_once() -> void:
 func wrong_variant_types_for_a_steam_id_are_refused() -> void:
 	for value in [null, 1.5, [1], {"a": 1}, Vector2(1, 2), PackedByteArray([1]), self, true]:
 		t.eq(steam.acceptSessionWithUser(value), false, "accept with a %s returns false" % type_string(typeof(value)))
-		t.eq(steam.sendMessageToUser(value, PackedByteArray([1]), 8, 0), 8, "send to a %s returns RESULT_INVALID_PARAM" % type_string(typeof(value)))
+	# sendMessageToUser's Steam ID is an int, as in GodotSteam: Godot converts what it can (false and 1.5
+	# become IDs Steam cannot use) and refuses the rest before the call (see
+	# wrong_types_for_typed_arguments_do_not_crash).
+	for value in [1.5, false]:
+		t.eq(steam.sendMessageToUser(value, PackedByteArray([1]), 8, 0), steam.RESULT_INVALID_STEAMID, "send to %s returns RESULT_INVALID_STEAMID" % var_to_str(value))
 	var freed := Node.new()
 	freed.free()
 	t.eq(steam.closeSessionWithUser(freed), false, "a freed object as Steam ID returns false")
 
 
 func unknown_identity_references_are_refused() -> void:
-	t.eq(steam.sendMessageToUser("nobody", PackedByteArray([1]), 8, 0), 8, "send to an unknown reference returns RESULT_INVALID_PARAM")
+	t.eq(steam.closeChannelWithUser("nobody", 0), false, "an unknown reference returns false")
 	t.eq(steam.acceptSessionWithUser("steamid:abc"), false, "a malformed identity string returns false")
 	steam.addIdentity("empty")
 	t.eq(steam.closeSessionWithUser("empty"), false, "a reference without a Steam ID returns false")
@@ -95,6 +100,9 @@ func wrong_types_for_typed_arguments_do_not_crash() -> void:
 	t.eq(string_channel(), null, "a String channel is refused")
 	t.eq(string_payload(), null, "a String payload is refused")
 	t.eq(object_flags(), null, "an Object as flags is refused")
+	t.eq(string_steam_id(), null, "a String Steam ID is refused by sendMessageToUser")
+	t.eq(array_steam_id(), null, "an Array Steam ID is refused by sendMessageToUser")
+	t.eq(null_steam_id(), null, "a null Steam ID is refused by sendMessageToUser")
 	t.eq(steam.getSteamID(), 76561197960265728 + 40, "the backend still runs")
 
 
@@ -108,3 +116,15 @@ func string_payload() -> Variant:
 
 func object_flags() -> Variant:
 	return steam.sendMessageToUser(PEER, PackedByteArray([1]), self, 0)
+
+
+func string_steam_id() -> Variant:
+	return steam.sendMessageToUser("host", PackedByteArray([1]), 8, 0)
+
+
+func array_steam_id() -> Variant:
+	return steam.sendMessageToUser([1], PackedByteArray([1]), 8, 0)
+
+
+func null_steam_id() -> Variant:
+	return steam.sendMessageToUser(null, PackedByteArray([1]), 8, 0)

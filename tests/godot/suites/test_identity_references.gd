@@ -42,4 +42,5 @@ func references_are_accepted_where_steam_ids_are() -> void:
 	# Not initialised: the call fails for that reason, not for the argument type.
 	t.eq(steam.acceptSessionWithUser("host"), false, "acceptSessionWithUser takes a reference name")
 	t.eq(steam.acceptSessionWithUser("steamid:%d" % ALICE), false, "acceptSessionWithUser takes a Steam identity string")
-	t.eq(steam.sendMessageToUser("host", PackedByteArray([1]), 8, 0), 0, "sendMessageToUser takes a reference name")
+	t.eq(steam.closeSessionWithUser("host"), false, "closeSessionWithUser takes a reference name")
+	t.eq(steam.sendMessageToUser(steam.getIdentitySteamID64("host"), PackedByteArray([1]), 8, 0), 0, "sendMessageToUser takes the int a reference resolves to")
