@@ -1,6 +1,8 @@
 //! The local backend's cost over the raw transport: moving the same messages through `LocalBackend`
-//! (sessions, frames, receive queues) and through a bare `rusty_enet` host pair, both on loopback UDP.
-//! Run with `cargo bench --bench local_transport`; `cargo xtask bench` reports the ratio.
+//! (sessions, frames, receive queues) and through a bare `rusty_enet` host pair, both on loopback UDP, and
+//! what a game's frame costs when nothing arrives. The bare hosts have as many peer slots as the backend's
+//! (with the default settings): ENet visits every slot on each pump. Run with
+//! `cargo bench --bench local_transport`; `cargo xtask bench` reports the ratios.
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -10,9 +12,9 @@ use rusty_enet::{Event, Host, HostSettings, Packet, PeerID};
 
 use godot_steam_messages::backend::MessagesBackend;
 use godot_steam_messages::backend::config::LocalConfig;
-use godot_steam_messages::backend::local::LocalBackend;
 use godot_steam_messages::backend::local::transport::system_clock;
 use godot_steam_messages::backend::local::wire::DATA_HEADER_LEN;
+use godot_steam_messages::backend::local::{self, LocalBackend};
 use godot_steam_messages::steam_types::{SteamId, SteamResult, send_flags};
 
 /// Messages per iteration.
@@ -100,6 +102,7 @@ fn enet_pair() -> EnetPair {
             socket,
             HostSettings {
                 channel_limit: 2,
+                peer_limit: local::peer_limit(LocalConfig::default().max_sessions),
                 ..HostSettings::default()
             },
         )
@@ -162,5 +165,37 @@ fn reliable_messages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reliable_messages);
+/// A game's frame in which nothing arrives: the backend's two receive calls (data and control channels) and
+/// its per-frame poll, against the bare host's `service()` until it has nothing and its `flush()`.
+fn idle_frame(c: &mut Criterion) {
+    let mut group = c.benchmark_group("idle_frame");
+    let mut backends = backend_pair();
+    let mut events = Vec::new();
+    group.bench_function("local_backend", |b| {
+        b.iter(|| {
+            let mut got = 0;
+            backends
+                .a
+                .receive_messages_on_channel(0, 16, &mut |_| got += 1);
+            backends
+                .a
+                .receive_messages_on_channel(1, 64, &mut |_| got += 1);
+            backends.a.poll(&mut events);
+            events.clear();
+            std::hint::black_box(got);
+        })
+    });
+    let mut enet = enet_pair();
+    group.bench_function("bare_rusty_enet", |b| {
+        b.iter(|| {
+            while let Ok(Some(event)) = enet.a.service() {
+                std::hint::black_box(event);
+            }
+            enet.a.flush();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reliable_messages, idle_frame);
 criterion_main!(benches);

@@ -82,12 +82,14 @@ const CLAIM_SILENCE: Duration = Duration::from_millis(1_500);
 
 /// ENet peer slots for `max_sessions`: each session uses up to two connections (one per direction), plus one
 /// for each pending request. Every network pump visits every slot, so there are no more than that.
-fn peer_limit(max_sessions: usize) -> usize {
+pub fn peer_limit(max_sessions: usize) -> usize {
     2 * max_sessions + MAX_PENDING_SESSIONS
 }
 /// After its first receive call of a frame, a game's receive calls pump the network themselves only if the
 /// last pump is older than this: a tight loop of one-message receives must not pay a full pump each time.
-const PUMP_INTERVAL: Duration = Duration::from_micros(500);
+const PUMP_INTERVAL: Duration = Duration::from_micros(200);
+/// Messages a receive call hands over between two looks at the clock (to pump again after [`PUMP_INTERVAL`]).
+const RECEIVE_CHUNK: usize = 64;
 /// The smallest READ report worth a packet; smaller ones wait for the periodic report.
 const READ_REPORT_BYTES: u64 = 256 * 1024;
 const READ_REPORT_INTERVAL: Duration = Duration::from_millis(50);
@@ -160,6 +162,8 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     last_pump: Duration,
     /// No receive call has pumped since the last `poll`, which runs once a frame after the game's scripts.
     first_receive_of_frame: bool,
+    /// A send of this frame went out at once (see [`Self::send_on_ready_session`]).
+    sent_at_once_this_frame: bool,
     last_read_report: Duration,
     last_keepalive: Duration,
     warnings: RepeatedWarnings,
@@ -236,6 +240,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             last_presence: None,
             last_pump: Duration::ZERO,
             first_receive_of_frame: true,
+            sent_at_once_this_frame: false,
             last_read_report: Duration::ZERO,
             last_keepalive: Duration::ZERO,
             warnings: RepeatedWarnings::default(),
@@ -674,8 +679,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     }
 
     /// One line per kind of warning held back in the last interval.
-    fn report_held_back_warnings(&mut self) {
-        let now = self.now();
+    fn report_held_back_warnings(&mut self, now: Duration) {
         for (kind, count) in self.warnings.take_summaries(now) {
             log::warn!(
                 "{count} more {} in the last {} s",
@@ -734,6 +738,13 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             .host
             .get_peer_mut(peer)
             .is_some_and(|peer| peer.send(enet_channel, &packet).is_ok());
+        // The first message of a frame leaves at once; the rest of the frame's wait for the flush at its end,
+        // sharing datagrams. A reply then does not wait for the rest of the frame (on each side of a round
+        // trip), and a burst costs one more datagram.
+        if !self.sent_at_once_this_frame {
+            self.sent_at_once_this_frame = true;
+            self.host.flush();
+        }
         Some(if sent {
             SteamResult::OK
         } else {
@@ -978,8 +989,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// keep-alive repeats it: our HELLO on our connection until the peer accepts, our ACCEPT on theirs once we
     /// have accepted. Their reliable copies can sit behind ENet's retransmission backoff for many seconds on a
     /// lossy link, long enough for the connect timeout to fail a session both sides want.
-    fn send_keepalives(&mut self) {
-        let now = self.now();
+    fn send_keepalives(&mut self, now: Duration) {
         if now.saturating_sub(self.last_keepalive) < KEEPALIVE_INTERVAL {
             return;
         }
@@ -1034,9 +1044,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     }
 
     /// Timers: requests, connect timeouts, silent peers, idle sessions, traffic rates.
-    fn run_timers(&mut self) {
-        let now = self.now();
-        self.send_keepalives();
+    fn run_timers(&mut self, now: Duration) {
+        self.send_keepalives(now);
         self.retry_stalled_connects(now);
         for remote in self.silent_peers(now) {
             let we_talked = self
@@ -1137,8 +1146,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// Announces this instance once a second to same-machine ports, configured peers and, when enabled, the
     /// LAN broadcast address; records the announcements heard.
-    fn exchange_presence(&mut self) {
-        let now = self.now();
+    fn exchange_presence(&mut self, now: Duration) {
         for (presence, address) in self.host.socket_mut().take_presence() {
             // A local ID listens on its own port, or where `--steam-peer` says: an announcement from anywhere
             // else claims an ID that is not the sender's, and must not redirect that ID's traffic.
@@ -1221,8 +1229,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
 
     /// Tells each peer how much of its reliable data our application has read, which opens its send window.
     /// Sent back over the peer's own connection, at most once per poll.
-    fn report_reads(&mut self) {
-        let now = self.now();
+    fn report_reads(&mut self, now: Duration) {
         let periodic = now.saturating_sub(self.last_read_report) >= READ_REPORT_INTERVAL;
         if periodic {
             self.last_read_report = now;
@@ -1389,32 +1396,48 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             self.first_receive_of_frame = false;
             self.pump_network();
         }
-        let Some(queue) = self.inbox.get_mut(&channel) else {
-            return 0;
-        };
-        let count = max_messages.min(queue.len());
-        let peers = &mut self.peers;
-        for message in queue.drain(..count) {
-            if message.flags & send_flags::RELIABLE == 0 {
-                self.inbox_unreliable_cost = self
-                    .inbox_unreliable_cost
-                    .saturating_sub(session::message_cost(message.payload().len()));
-            } else if let Some(session) = peers.session_mut(&message.sender) {
-                session.read_reliable(message.payload().len());
+        let mut delivered = 0;
+        while delivered < max_messages {
+            let Some(queue) = self.inbox.get_mut(&channel) else {
+                break;
+            };
+            let count = (max_messages - delivered)
+                .min(queue.len())
+                .min(RECEIVE_CHUNK);
+            if count == 0 {
+                break;
             }
-            sink(&ReceivedMessage {
-                payload: message.payload(),
-                connection: 0,
-                sender: message.sender,
-                connection_user_data: 0,
-                time_received_usec: message.time_received_usec,
-                message_number: message.number,
-                channel: message.channel,
-                flags: message.flags,
-                user_data: 0,
-            });
+            let peers = &mut self.peers;
+            for message in queue.drain(..count) {
+                if message.flags & send_flags::RELIABLE == 0 {
+                    self.inbox_unreliable_cost = self
+                        .inbox_unreliable_cost
+                        .saturating_sub(session::message_cost(message.payload().len()));
+                } else if let Some(session) = peers.session_mut(&message.sender) {
+                    session.read_reliable(message.payload().len());
+                }
+                sink(&ReceivedMessage {
+                    payload: message.payload(),
+                    connection: 0,
+                    sender: message.sender,
+                    connection_user_data: 0,
+                    time_received_usec: message.time_received_usec,
+                    message_number: message.number,
+                    channel: message.channel,
+                    flags: message.flags,
+                    user_data: 0,
+                });
+            }
+            delivered += count;
+            // A long call (thousands of messages, each becoming a Dictionary in GDScript) keeps draining the
+            // socket meanwhile, or a burst overflows its buffer and unreliable messages are lost there.
+            if delivered < max_messages
+                && self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
+            {
+                self.pump_network();
+            }
         }
-        count
+        delivered
     }
 
     fn accept_session_with_user(&mut self, remote: SteamId) -> bool {
@@ -1515,13 +1538,22 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
     }
 
     fn poll(&mut self, events: &mut Vec<BackendEvent>) {
-        self.pump_network();
-        self.exchange_presence();
-        self.run_timers();
-        self.report_reads();
-        self.report_held_back_warnings();
+        // A game that received this frame has pumped already: what arrived since waits for its next frame's
+        // first receive, which pumps before anything else. Pumping again here would cost two more passes over
+        // every ENet peer slot each frame (most of an idle frame's cost); the flush below still sends
+        // what this frame queued.
+        if self.first_receive_of_frame {
+            self.pump_network();
+        }
+        // One clock read for all the timers.
+        let now = self.now();
+        self.exchange_presence(now);
+        self.run_timers(now);
+        self.report_reads(now);
+        self.report_held_back_warnings(now);
         self.host.flush();
         self.first_receive_of_frame = true;
+        self.sent_at_once_this_frame = false;
         events.append(&mut self.events);
     }
 }
