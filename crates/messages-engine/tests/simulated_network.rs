@@ -529,3 +529,65 @@ fn a_session_kept_busy_by_one_side_alone_never_goes_idle() {
     );
     assert_eq!(failures(&world.take_events(1)), Vec::new());
 }
+
+/// A receive call handing over many messages (each becomes a Dictionary in GDScript, which takes a while)
+/// keeps taking in what reaches the socket meanwhile, rather than leaving it to overflow: what arrives
+/// during the call is in the same call's result.
+#[test]
+fn a_long_receive_call_takes_in_what_arrives_meanwhile() {
+    let delay = Duration::from_millis(5);
+    let mut world = World::new(
+        2,
+        31,
+        Conditions {
+            delay,
+            ..Conditions::default()
+        },
+    );
+    connect(&mut world);
+    let send = |world: &mut World, numbers: std::ops::Range<u32>| {
+        for number in numbers {
+            let sent = world.backend(1).send_message_to_user(
+                id(2),
+                &numbered(number),
+                send_flags::UNRELIABLE,
+                0,
+            );
+            assert_eq!(sent, SteamResult::OK);
+        }
+    };
+    send(&mut world, 0..100);
+    world.run_for(delay * 3);
+    // The second hundred is on its way when 2 starts reading the first.
+    send(&mut world, 100..200);
+    world.step();
+    let clock = world.clock.clone();
+    let mut received = Vec::new();
+    world
+        .backend(2)
+        .receive_messages_on_channel(0, 1_000, &mut |message| {
+            received.push(number_of(message.payload));
+            // GDScript's work on each message.
+            clock.advance(Duration::from_micros(100));
+        });
+    assert_eq!(received, (0..200).collect::<Vec<_>>());
+}
+
+/// The first message of a frame leaves at once, so a reply does not wait for the end of the frame; the
+/// frame's later messages leave together with the frame's end (its poll), sharing datagrams.
+#[test]
+fn the_first_message_of_a_frame_leaves_at_once_and_the_rest_at_its_end() {
+    let mut world = World::new(2, 32, Conditions::default());
+    connect(&mut world);
+    world.step();
+    for text in [b"first", b"later"] {
+        let sent = world
+            .backend(1)
+            .send_message_to_user(id(2), text, RELIABLE, 0);
+        assert_eq!(sent, SteamResult::OK);
+    }
+    // 2 reads before 1's frame ends.
+    assert_eq!(world.receive(2, 0), vec![b"first".to_vec()]);
+    world.step();
+    assert_eq!(world.receive(2, 0), vec![b"later".to_vec()]);
+}
