@@ -1,6 +1,7 @@
 //! The GDScript-facing `SteamNetworkingMessages` singleton: argument checks, GodotSteam's defaults and
 //! return values, signals. Everything else lives in the backend and in `convert`.
 
+pub mod call_floor;
 pub mod class_reference;
 pub mod constants;
 pub mod multiplayer_peer;

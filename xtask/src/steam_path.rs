@@ -71,7 +71,11 @@ pub fn run(
     }
 
     let stand_in = steam_stand_in::build(root, release)?;
-    let addon = stage_addon_over_stand_in(root, staged_addon, &stand_in)?;
+    let addon = stage_addon_over_stand_in(
+        &root.join("target").join("steam-path").join("addon"),
+        staged_addon,
+        &stand_in,
+    )?;
     let mut next_local_id = FIRST_LOCAL_ID - 2;
 
     if !pair_suites.is_empty() {
@@ -216,18 +220,15 @@ fn run_readme_example(
     )
 }
 
-/// A copy of the staged addon whose `libsteam_api.so` is the stand-in, after checking that the stand-in
-/// defines every Steam function the extension imports (Godot loads extensions with every symbol resolved).
-fn stage_addon_over_stand_in(
-    root: &Path,
+/// A copy of the staged addon in `dir` whose `libsteam_api.so` is the stand-in, after checking that the
+/// stand-in defines every Steam function the extension imports (Godot loads extensions with every symbol
+/// resolved).
+pub fn stage_addon_over_stand_in(
+    dir: &Path,
     staged_addon: &Path,
     stand_in: &Path,
 ) -> Result<PathBuf, String> {
-    let addon = root
-        .join("target")
-        .join("steam-path")
-        .join("addon")
-        .join(addon::ADDON_NAME);
+    let addon = dir.join(addon::ADDON_NAME);
     let _ = fs::remove_dir_all(&addon);
     addon::copy_dir(staged_addon, &addon)?;
     let bin = addon.join("bin").join(addon::platform_dir()?);

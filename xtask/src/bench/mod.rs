@@ -57,6 +57,9 @@ const OUTPUT_DIR: &str = "target/bench";
 /// 47600 + ID), in the range kept for benchmarks so that tests and the demo running at the same time do not
 /// clash: (a, b) for our pairs, the baseline's pairs and the sessions benchmark.
 const OURS_IDS: (u32, u32) = (50, 51);
+/// The Steam API stand-in's switch for a `SendMessageToUser` that does nothing
+/// (`tests/steam-api-stand-in`'s `DISCARD_SENDS_ENV`).
+const STAND_IN_DISCARD_SENDS_ENV: &str = "STEAM_STAND_IN_DISCARD_SENDS";
 const ENET_IDS: (u32, u32) = (52, 53);
 const SESSIONS_IDS: (u32, u32) = (54, 55);
 /// Steam ID of local ID 0, and the port base the GDScript ENet baseline uses (`lib/bench.gd`).
@@ -103,13 +106,17 @@ pub fn run(root: &Path, quick: bool, only: Option<&str>) -> Result<(), String> {
     };
     let mut samples = Samples::default();
     let mut problems = Vec::new();
+    let mut steam_project = None;
     for run in 1..=plan.runs {
         for kind in Kind::ALL
             .into_iter()
             .filter(|kind| only.is_none_or(|only| kind.name().contains(only)))
         {
-            for side in [Side::Ours, Side::Baseline] {
-                let pair = plan.pair(kind, side, run);
+            for &side in kind.sides() {
+                let mut pair = plan.pair(kind, side, run);
+                if kind == Kind::SteamPathSend {
+                    pair.project = Some(steam_path_project(root, &addon, &mut steam_project)?);
+                }
                 let pair_started = Instant::now();
                 let outcome = runner.run(&pair);
                 eprintln!(
@@ -178,6 +185,38 @@ pub fn run(root: &Path, quick: bool, only: Option<&str>) -> Result<(), String> {
             report.problems.len()
         ))
     }
+}
+
+/// `target/bench/steam-path/`, made once: the benchmark project's settings and scripts with the addon over
+/// the Steam API stand-in, for [`Kind::SteamPathSend`].
+fn steam_path_project(
+    root: &Path,
+    addon: &Path,
+    made: &mut Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    if let Some(project) = made {
+        return Ok(project.clone());
+    }
+    let dir = root.join(OUTPUT_DIR).join("steam-path");
+    let _ = fs::remove_dir_all(&dir);
+    let stand_in = crate::steam_stand_in::build(root, true)?;
+    let staged =
+        crate::steam_path::stage_addon_over_stand_in(&dir.join("addon"), addon, &stand_in)?;
+    let project = dir.join("project");
+    fs::create_dir_all(&project)
+        .map_err(|error| format!("creating {}: {error}", project.display()))?;
+    let bench_project = root.join(BENCH_PROJECT);
+    addon::copy(
+        &bench_project.join("project.godot"),
+        &project.join("project.godot"),
+    )?;
+    addon::symlink(&bench_project.join("lib"), &project.join("lib"))?;
+    let script = format!("{}.gd", Kind::SteamPathSend.name());
+    addon::symlink(&bench_project.join(&script), &project.join(&script))?;
+    addon::link_into_project(root, &project, &staged)?;
+    addon::register_extension(&project)?;
+    *made = Some(project.clone());
+    Ok(project)
 }
 
 #[cfg(test)]

@@ -46,16 +46,20 @@ pub(super) enum Kind {
     Leak,
     /// Godot's high-level multiplayer: our peer class against `ENetMultiplayerPeer`.
     Multiplayer,
+    /// A send's cost on the Steam backend, over the Steam API stand-in with sends that do nothing, against
+    /// the floor of any call into the extension (one process measures both).
+    SteamPathSend,
 }
 
 impl Kind {
-    pub(super) const ALL: [Kind; 6] = [
+    pub(super) const ALL: [Kind; 7] = [
         Kind::Throughput,
         Kind::Cost,
         Kind::Latency,
         Kind::Sessions,
         Kind::Leak,
         Kind::Multiplayer,
+        Kind::SteamPathSend,
     ];
 
     pub(super) fn name(self) -> &'static str {
@@ -66,6 +70,15 @@ impl Kind {
             Kind::Sessions => "sessions",
             Kind::Leak => "leak",
             Kind::Multiplayer => "multiplayer",
+            Kind::SteamPathSend => "steam_path_send",
+        }
+    }
+
+    /// The sides run: both, except where one process measures ours and its baseline.
+    pub(super) fn sides(self) -> &'static [Side] {
+        match self {
+            Kind::SteamPathSend => &[Side::Ours],
+            _ => &[Side::Ours, Side::Baseline],
         }
     }
 }
@@ -206,7 +219,10 @@ impl Plan {
                 format!("--timeout-s={script_timeout}"),
             ];
             // The sessions benchmark's b stands in for the peers with plain ENet, whatever is measured.
-            if side == Side::Ours && !(kind == Kind::Sessions && role == "b") {
+            if kind == Kind::SteamPathSend {
+                args.push("--steam-backend=steam".into());
+                args.push(format!("--steam-local-id={id}"));
+            } else if side == Side::Ours && !(kind == Kind::Sessions && role == "b") {
                 args.push("--steam-backend=local".into());
                 args.push(format!("--steam-local-id={id}"));
             }
@@ -259,6 +275,10 @@ impl Plan {
                 format!("--count={}", self.leak_count),
                 format!("--first={}", self.leak_first),
             ],
+            Kind::SteamPathSend => {
+                a_env.push((STAND_IN_DISCARD_SENDS_ENV.to_owned(), "1".to_owned()));
+                vec![format!("--count={}", self.cost_messages)]
+            }
             Kind::Multiplayer => vec![
                 format!("--rpcs={}", self.multiplayer_rpcs),
                 format!("--pings={}", self.multiplayer_pings),
@@ -274,8 +294,9 @@ impl Plan {
             a_args,
             b_args,
             a_env,
-            // The sessions benchmark's stand-in serves until stopped.
-            stop_b_after_a: kind == Kind::Sessions,
+            // The sessions benchmark's stand-in serves until stopped; the Steam path's b only stands by.
+            stop_b_after_a: matches!(kind, Kind::Sessions | Kind::SteamPathSend),
+            project: None,
         }
     }
 
@@ -340,6 +361,16 @@ impl Plan {
                 Better::Lower,
             )
             .without_ratio(),
+        );
+        defs.push(
+            MetricDef::new(
+                "steam-path/send",
+                "Steam path: a send's cost in the extension, up to a `SendMessageToUser` that does nothing (100 B, untyped calls)",
+                "sendMessageToUser on the Steam backend vs a do-nothing extension method with the same arguments",
+                "ns",
+                Better::Lower,
+            )
+            .with_baseline("call floor"),
         );
         let group = "Round trip, 100 B reliable ping-pong, both ends polling every frame";
         defs.push(MetricDef::new(

@@ -210,7 +210,12 @@ impl Report {
             if row.def.group != group {
                 group = row.def.group;
                 let _ = writeln!(out, "\n## {group}\n");
-                let _ = writeln!(out, "| {} |", Self::HEADERS.join(" | "));
+                let mut headers = Self::HEADERS.map(str::to_owned);
+                if row.def.baseline != "ENet baseline" {
+                    headers[2] = format!("{}: median [min - max]", row.def.baseline);
+                    headers[3] = "ours / baseline".to_owned();
+                }
+                let _ = writeln!(out, "| {} |", headers.join(" | "));
                 let _ = writeln!(out, "|---|---:|---:|---:|---|");
             }
             let cells = Self::cells(row).map(|cell| cell.replace('|', "\\|"));

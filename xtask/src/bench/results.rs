@@ -28,6 +28,8 @@ pub(super) struct MetricDef {
     pub(super) better: Better,
     /// Whether ours / baseline means anything (not for differences that may be near zero).
     pub(super) ratio: bool,
+    /// What the baseline column holds, for the group's table header.
+    pub(super) baseline: &'static str,
 }
 
 impl MetricDef {
@@ -45,7 +47,14 @@ impl MetricDef {
             unit,
             better,
             ratio: true,
+            baseline: "ENet baseline",
         }
+    }
+
+    /// A baseline other than Godot's ENet, named in the group's table header.
+    pub(super) fn with_baseline(mut self, baseline: &'static str) -> Self {
+        self.baseline = baseline;
+        self
     }
 
     pub(super) fn without_ratio(mut self) -> Self {
@@ -154,6 +163,15 @@ impl Samples {
                 }
             }
             "cost-send" => self.push(side, "cost/send", number("ns_per_message")),
+            // One process measures both: the Steam path and, as its baseline, the call floor.
+            "steam-path-send" => {
+                self.push(Side::Ours, "steam-path/send", number("ns_per_message"));
+                self.push(
+                    Side::Baseline,
+                    "steam-path/send",
+                    number("floor_ns_per_call"),
+                );
+            }
             "cost-receive" => {
                 self.push(side, "cost/receive-batch", number("batched_ns_per_message"));
                 self.push(side, "cost/receive-read", number("reading_ns_per_message"));

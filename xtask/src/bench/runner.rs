@@ -12,6 +12,8 @@ pub(super) struct Pair {
     pub(super) a_env: Vec<(String, String)>,
     /// "b" serves until "a" is done, then is killed.
     pub(super) stop_b_after_a: bool,
+    /// The Godot project to run in, if not the benchmark project.
+    pub(super) project: Option<PathBuf>,
 }
 
 /// What a pair printed, and what went wrong.
@@ -160,7 +162,7 @@ impl Runner<'_> {
         command
             .arg("--headless")
             .arg("--path")
-            .arg(self.project)
+            .arg(pair.project.as_deref().unwrap_or(self.project))
             .arg("-s")
             .arg(format!("res://{}", pair.script))
             .arg("--")
