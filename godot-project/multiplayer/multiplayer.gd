@@ -22,8 +22,8 @@ const TIMEOUT_S := 90.0
 const FIELD_SIZE := Vector2(400, 220)
 ## Avatar speed, in pixels per second.
 const SPEED := 160.0
-## Where every avatar starts.
-const START := Vector2(200, 110)
+## The row along the bottom of the field where avatars start, each at its own place (see `start_of`).
+const START_ROW_Y := 150.0
 const MAX_CHAT_LENGTH := 200
 
 var my_steam_id := 0
@@ -151,7 +151,7 @@ func _spawn_avatar(data: Variant) -> Node:
 	avatar.name = str(avatar.peer_id)
 	avatar.mine = avatar.peer_id == multiplayer.get_unique_id()
 	avatar.color = _color_of(avatar.steam_id)
-	avatar.position = START
+	avatar.position = start_of(avatar.steam_id)
 	avatar.set_multiplayer_authority(avatar.peer_id)
 	return avatar
 
@@ -284,6 +284,13 @@ func _missing() -> String:
 
 
 ## Where the scripted run moves the avatar of the player with this Steam ID.
+## Where a player's avatar appears: apart from the others' (a window shows each one), on a row below every
+## spot, so reaching its spot always takes a move that the synchronizer must carry.
+static func start_of(steam_id: int) -> Vector2:
+	var n := absi(steam_id % 4)
+	return Vector2(40 + 100 * n, START_ROW_Y)
+
+
 static func spot_of(steam_id: int) -> Vector2:
 	var n := absi(steam_id % 12)
 	return Vector2(50 + 100 * (n % 4), 40 + 70 * (n % 3))
@@ -372,6 +379,8 @@ func _build_ui() -> void:
 	box.offset_bottom = -8
 	add_child(box)
 	_header = Label.new()
+	# Wrapped: a long client header would otherwise widen the box past the window.
+	_header.autowrap_mode = TextServer.AUTOWRAP_WORD_SMART
 	box.add_child(_header)
 	var hint := Label.new()
 	hint.text = "Arrow keys move your avatar (click the field first if typing); Enter sends the chat line."
