@@ -141,6 +141,13 @@ struct Connection {
     last_ping: Duration,
 }
 
+impl Connection {
+    /// Ours, up and measured: our data goes out over it.
+    fn carries_data(&self) -> bool {
+        self.connected && self.measured
+    }
+}
+
 /// Networking Messages over ENet, without Steam: over UDP, or over a [`memory_network`] in deterministic
 /// tests.
 pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
@@ -697,7 +704,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// A send on a session that is already up, which is nearly every send: one look-up of the session and
     /// one of its connection, no clock read, straight to ENet. `None` when the session is not in that state
     /// (none yet, broken, not accepted by us, not connected, or earlier messages still queued): the general
-    /// path in `send_message_to_user` handles those.
+    /// path in `send_message_to_user` sets the session up, tries this again, and otherwise queues.
     fn send_on_ready_session(
         &mut self,
         remote: SteamId,
@@ -716,7 +723,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             && self
                 .connections
                 .get(&peer)
-                .is_some_and(|connection| connection.connected && connection.measured);
+                .is_some_and(Connection::carries_data);
         if !ready {
             return None;
         }
@@ -725,13 +732,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             return Some(SteamResult::LIMIT_EXCEEDED);
         }
         session.open_channels.insert(channel);
-        let frame = Frame::Data {
-            channel,
-            flags,
-            number: session.next_number,
-            payload: data,
-        }
-        .encode();
+        let frame = session.data_frame(channel, flags, data);
         session.record_sent(data.len(), reliable);
         let (enet_channel, packet) = packet_for(frame, reliable);
         let sent = self
@@ -779,7 +780,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         let peer = self.peers.links(&remote).outgoing?;
         self.connections
             .get(&peer)
-            .filter(|connection| connection.connected && connection.measured)
+            .filter(|connection| connection.carries_data())
             .map(|_| peer)
     }
 
@@ -1345,7 +1346,10 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             self.fail_session(remote, END_NO_ROUTE, &why);
             return SteamResult::OK;
         }
-        let ready = self.ready_outgoing(remote);
+        // Set up now: straight to ENet if the connection is up and nothing earlier waits for it.
+        if let Some(result) = self.send_on_ready_session(remote, data, flags, channel, reliable) {
+            return result;
+        }
         let Some(session) = self.peers.session_mut(&remote) else {
             return SteamResult::FAIL;
         };
@@ -1354,33 +1358,15 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
             return SteamResult::LIMIT_EXCEEDED;
         }
         session.open_channels.insert(channel);
-        // Straight to ENet unless the connection is not up yet or earlier messages still wait for it.
-        let direct = ready.filter(|_| session.outbox.is_empty());
-        if direct.is_none() && !reliable && flags & send_flags::NO_DELAY != 0 {
+        if !reliable && flags & send_flags::NO_DELAY != 0 {
             return SteamResult::IGNORED;
         }
-        let frame = Frame::Data {
-            channel,
-            flags,
-            number: session.next_number,
-            payload: data,
-        }
-        .encode();
-        match direct {
-            Some(peer) => {
-                session.record_sent(data.len(), reliable);
-                let (enet_channel, packet) = packet_for(frame, reliable);
-                if self.send_raw(peer, enet_channel, packet) {
-                    SteamResult::OK
-                } else {
-                    SteamResult::FAIL
-                }
-            }
-            None if session.queue(frame, data.len(), reliable) => {
-                session.record_sent(data.len(), reliable);
-                SteamResult::OK
-            }
-            None => SteamResult::LIMIT_EXCEEDED,
+        let frame = session.data_frame(channel, flags, data);
+        if session.queue(frame, data.len(), reliable) {
+            session.record_sent(data.len(), reliable);
+            SteamResult::OK
+        } else {
+            SteamResult::LIMIT_EXCEEDED
         }
     }
 

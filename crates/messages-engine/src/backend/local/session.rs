@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rusty_enet::Packet;
 
+use super::wire::Frame;
 use crate::steam_types::{ConnectionState, SteamId};
 
 /// How often a session request is repeated while the peer keeps sending and nobody accepts.
@@ -306,6 +307,17 @@ impl Session {
 
     /// Counts a message just sent or queued: its number is taken and its bytes are traffic (and, if
     /// reliable, count against the send window until the peer reports them read).
+    /// The DATA frame carrying the next message sent on this session.
+    pub fn data_frame(&self, channel: i32, flags: i32, payload: &[u8]) -> Vec<u8> {
+        Frame::Data {
+            channel,
+            flags,
+            number: self.next_number,
+            payload,
+        }
+        .encode()
+    }
+
     pub fn record_sent(&mut self, len: usize, reliable: bool) {
         self.next_number += 1;
         self.traffic.sent(len);
