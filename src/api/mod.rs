@@ -394,6 +394,19 @@ impl SteamNetworkingMessages {
     /// Runs the backend's callbacks and emits their signals. Takes the object rather than `&mut self` so that
     /// no borrow is held while signal handlers run: they may call back into the singleton.
     pub fn pump_callbacks(this: &mut Gd<Self>) {
+        let shared_pump = {
+            let mut singleton = this.bind_mut();
+            singleton.drop_backend_stopped_elsewhere();
+            let Some(backend) = singleton.backend.as_deref() else {
+                return;
+            };
+            backend.shared_callback_pump()
+        };
+        // Unborrowed: on Steam this runs GodotSteam's callbacks too, and a game's handler of its signals may
+        // call any of our functions (GodotSteam's tutorials accept sessions there), even shut us down.
+        if let Some(run) = shared_pump {
+            run();
+        }
         let events = {
             let mut singleton = this.bind_mut();
             let singleton = &mut *singleton;

@@ -155,6 +155,35 @@ unsafe extern "C" fn run_callback(this: *mut CallbackObject, param: *mut c_void)
         .push(event);
 }
 
+/// Runs every registered callback object of the process (`SteamAPI_RunCallbacks`): ours, which only queue
+/// events, and GodotSteam's, which emit its signals at once, so a game's handlers run inside. The caller holds
+/// no borrow of the extension, as those handlers may call it; one of them calling our `run_callbacks()` again
+/// does nothing, since Steam's loop is already running below it.
+pub fn run_process_callbacks() {
+    // SAFETY: a plain call into Steam's loop; without an initialised Steam it does nothing.
+    run_unless_running(|| unsafe { sys::SteamAPI_RunCallbacks() });
+}
+
+thread_local! {
+    static RUNNING_CALLBACKS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `run` unless it is already running further up this thread's stack.
+fn run_unless_running(run: impl FnOnce()) {
+    if RUNNING_CALLBACKS.replace(true) {
+        return;
+    }
+    /// Clears the mark even if `run` unwinds.
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING_CALLBACKS.set(false);
+        }
+    }
+    let _running = Running;
+    run();
+}
+
 unsafe extern "C" fn run_call_result(
     this: *mut CallbackObject,
     param: *mut c_void,
@@ -232,6 +261,26 @@ mod tests {
             run(this, (&raw mut param).cast(), false, 0);
         }
         assert_eq!(events.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_pump_started_inside_a_running_pump_does_nothing() {
+        let mut runs = 0;
+        run_unless_running(|| {
+            runs += 1;
+            run_unless_running(|| runs += 1);
+        });
+        assert_eq!(runs, 1);
+    }
+
+    #[test]
+    fn the_next_pump_runs_after_one_that_unwound() {
+        let unwound =
+            std::panic::catch_unwind(|| run_unless_running(|| panic!("a handler panicked")));
+        assert!(unwound.is_err());
+        let mut ran = false;
+        run_unless_running(|| ran = true);
+        assert!(ran);
     }
 
     #[test]

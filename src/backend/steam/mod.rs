@@ -412,10 +412,7 @@ impl MessagesBackend for SteamBackend {
     }
 
     fn poll(&mut self, events: &mut Vec<BackendEvent>) {
-        // Runs every registered callback of the process, GodotSteam's included (as its own `run_callbacks`
-        // runs ours): Steam's standard loop, which is safe to run from several places.
-        // SAFETY: Steam is initialised (the caller checked `stopped_elsewhere`).
-        unsafe { sys::SteamAPI_RunCallbacks() };
+        // Our callback objects queued these during `SteamAPI_RunCallbacks`, whoever ran it.
         let mut pending = self
             .pending_events
             .lock()
@@ -425,6 +422,10 @@ impl MessagesBackend for SteamBackend {
 
     fn stopped_elsewhere(&self) -> bool {
         current_pipe() != self.pipe
+    }
+
+    fn shared_callback_pump(&self) -> Option<fn()> {
+        Some(callback::run_process_callbacks)
     }
 }
 

@@ -133,8 +133,17 @@ pub trait MessagesBackend {
     /// `ISteamNetworkingMessages::GetSessionConnectionInfo`.
     fn session_connection_info(&mut self, remote: SteamId) -> SessionInfo;
 
-    /// Runs the backend's callbacks and appends what happened since the last poll to `events`.
+    /// Runs the backend's own work and appends what happened since the last poll to `events`. Callbacks
+    /// shared with the rest of the process are run before, by [`Self::shared_callback_pump`].
     fn poll(&mut self, events: &mut Vec<BackendEvent>);
+
+    /// What runs callbacks this backend shares with other code in the process, to be called before each
+    /// [`Self::poll`] while nothing of the backend is borrowed: on Steam, `SteamAPI_RunCallbacks` also runs
+    /// GodotSteam's callback objects, which emit its signals at once, and a game's handler of those may call
+    /// this API. None for backends of their own.
+    fn shared_callback_pump(&self) -> Option<fn()> {
+        None
+    }
 
     /// Whether the network under this backend was stopped by someone else, so that no other method may be
     /// called: on Steam, another extension's `steamShutdown()` (GodotSteam's) ends the Steam this backend
