@@ -191,7 +191,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
                 );
             }
             protocol.update(now);
-            flush(protocol, backend);
+            flush(protocol, backend, now);
         });
         if moved.is_none() {
             // Steam stopped (steamShutdown, here or in GodotSteam): every peer is gone.
@@ -204,7 +204,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
         let now = self.now();
         if let Some(protocol) = self.protocol.as_mut() {
             protocol.close(now);
-            let _ = with_backend(|backend| flush(protocol, backend));
+            let _ = with_backend(|backend| flush(protocol, backend, now));
         }
         self.refusing = false;
         self.disconnect_from_sessions();
@@ -220,7 +220,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
             godot_error!("[STEAM] disconnect_peer({peer}): {error}");
             return;
         }
-        let _ = with_backend(|backend| flush(protocol, backend));
+        let _ = with_backend(|backend| flush(protocol, backend, now));
         self.emit_events();
     }
 
@@ -417,7 +417,8 @@ impl SteamMessagesMultiplayerPeer {
             };
         }
         protocol.set_refuse_new_connections(self.refusing);
-        let _ = with_backend(|backend| flush(&mut protocol, backend));
+        let now = self.now();
+        let _ = with_backend(|backend| flush(&mut protocol, backend, now));
         self.protocol = Some(protocol);
         self.connect_to_sessions();
         Error::OK
@@ -445,7 +446,7 @@ impl SteamMessagesMultiplayerPeer {
                 // full send window holds back, it waits for the poll's flush instead (offering the backlog
                 // again on every put would cost a burst quadratic time).
                 if !protocol.is_backlogged() {
-                    let _ = with_backend(|backend| flush(protocol, backend));
+                    let _ = with_backend(|backend| flush(protocol, backend, now));
                 }
                 Error::OK
             }
@@ -534,8 +535,11 @@ fn with_backend<R>(call: impl FnOnce(&mut dyn MessagesBackend) -> R) -> Option<R
         .with_backend(call)
 }
 
-/// Sends what the protocol queued.
-fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend) {
+/// Sends what the protocol queued. A user Steam answers with `k_EResultNoConnection` has a broken session
+/// (failed, or closed by the peer, which Steam reports with no callback): it is closed, as Steam asks before a
+/// new one can start, and the protocol told.
+fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend, now: Duration) {
+    let mut broken: Vec<SteamId> = Vec::new();
     protocol.flush(&mut |to, channel, reliable, bytes| {
         // No Nagle delay: the protocol batches nothing, and a game's packets should leave at once.
         let flags = if reliable {
@@ -548,11 +552,20 @@ fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend) {
             // That user has too much unread: a reliable packet waits for the next frame.
             return false;
         }
-        if result != SteamResult::OK {
+        if result == SteamResult::NO_CONNECTION {
+            if !broken.contains(&to) {
+                broken.push(to);
+            }
+        } else if result != SteamResult::OK {
             log::debug!("multiplayer peer: send to {to} on channel {channel} returned {result:?}");
         }
         true
     });
+    for remote in broken {
+        log::debug!("multiplayer peer: the session with {remote} is broken; closing it");
+        backend.close_session_with_user(remote);
+        protocol.handle_session_broken(now, remote);
+    }
 }
 
 fn godot_mode(mode: protocol::TransferMode) -> TransferMode {

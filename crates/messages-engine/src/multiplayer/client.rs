@@ -328,6 +328,11 @@ impl ClientState {
         self.held_bytes = self.held.iter().map(|held| held.bytes.len()).sum();
     }
 
+    /// Whether `remote` is this client's host and the handshake with it is over (connected or leaving).
+    pub fn is_past_handshake_with(&self, remote: SteamId) -> bool {
+        remote == self.host && !matches!(self.phase, Phase::Connecting { .. })
+    }
+
     pub fn on_session_failed(&mut self, core: &mut Core, remote: SteamId) -> Flow {
         if remote != self.host {
             return Flow::Continue;
@@ -408,7 +413,13 @@ impl ClientState {
             target => known(target.unsigned_abs()),
         };
         if !valid {
-            return Err(SendError::UnknownTarget(target));
+            // Godot still counts a peer connected until it is told the peer left: nothing goes to it, quietly.
+            if target > 0 && core.departure_untold(target as u32) {
+                return Ok(());
+            }
+            if target >= 0 || !core.departure_untold(target.unsigned_abs()) {
+                return Err(SendError::UnknownTarget(target));
+            }
         }
         let header = DataHeader {
             mode,

@@ -399,13 +399,16 @@ impl HostState {
         mode: TransferMode,
         payload: &[u8],
     ) -> Result<(), SendError> {
-        let is_connected =
-            |id: u32| matches!(self.clients.get(&id), Some(c) if c.phase == Phase::Connected);
+        // A client that left before Godot was told is still a valid target; only connected ones are sent to.
+        let addressable = |id: u32| {
+            matches!(self.clients.get(&id), Some(c) if c.phase == Phase::Connected)
+                || core.departure_untold(id)
+        };
         let valid = match target {
             0 => true,
             HOST_PEER_ID => false,
-            target if target > 0 => is_connected(target as u32),
-            target => target == -HOST_PEER_ID || is_connected(target.unsigned_abs()),
+            target if target > 0 => addressable(target as u32),
+            target => target == -HOST_PEER_ID || addressable(target.unsigned_abs()),
         };
         if !valid {
             return Err(SendError::UnknownTarget(target));

@@ -416,6 +416,15 @@ struct Core {
 }
 
 impl Core {
+    /// Whether `peer` has left but Godot has not been told yet (its `PeerDisconnected` is still queued, perhaps
+    /// held back while its last packets are read). Godot still counts it connected and may address it, so a
+    /// packet for it goes nowhere, quietly, as to any peer that just vanished.
+    fn departure_untold(&self, peer: u32) -> bool {
+        self.events
+            .iter()
+            .any(|event| matches!(event, PeerEvent::PeerDisconnected(gone) if gone.unsigned_abs() == peer))
+    }
+
     fn control_channel(&self) -> i32 {
         self.config.base_channel
     }
@@ -611,6 +620,21 @@ impl PeerProtocol {
         self.after(flow);
     }
 
+    /// Steam answered a send to `remote` with `k_EResultNoConnection`: that session failed or the peer closed
+    /// it, which Steam reports with no callback (a peer whose BYE was lost in its shutdown closes so). A peer
+    /// connected there is gone, as on [`PeerProtocol::handle_session_failed`]; a handshake in progress goes
+    /// on, its HELLO repeats opening a new session once the driver has closed the broken one, as Steam asks.
+    pub fn handle_session_broken(&mut self, now: Duration, remote: SteamId) {
+        let ends_a_peer = match &self.role {
+            Role::Idle => false,
+            Role::Host(host) => host.has_client(remote),
+            Role::Client(client) => client.is_past_handshake_with(remote),
+        };
+        if ends_a_peer {
+            self.handle_session_failed(now, remote);
+        }
+    }
+
     /// Runs the timers: handshake timeout and HELLO repeats, keep-alives, peer timeouts, graceful
     /// disconnects that were not acknowledged. Call it every frame.
     pub fn update(&mut self, now: Duration) {
@@ -635,8 +659,9 @@ impl PeerProtocol {
     }
 
     /// Sends `payload` to Godot's `target` (0 everyone, >0 that peer, <0 everyone but -target) on transfer
-    /// channel `channel` with `mode`. A client sends everything to the host, which relays it. Fails, sending
-    /// nothing, if this peer is not connected, the target is not a connected peer, the channel is not below
+    /// channel `channel` with `mode`. A client sends everything to the host, which relays it. A target that
+    /// left before Godot was told (see [`PeerProtocol::next_event`]) gets nothing, without an error. Fails,
+    /// sending nothing, if this peer is not connected, the target is not a connected peer, the channel is not below
     /// [`MAX_TRANSFER_CHANNELS`] or the payload is over [`MAX_PAYLOAD_SIZE`].
     pub fn send(
         &mut self,

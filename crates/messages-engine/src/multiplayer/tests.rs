@@ -44,13 +44,23 @@ fn flushed(protocol: &mut PeerProtocol) -> Vec<(SteamId, i32, bool, Vec<u8>)> {
 /// [`PeerProtocol::steam_channels_in_reading_order`], each channel's packets in the order they were sent.
 fn deliver(now: Duration, from: &mut PeerProtocol, to: &mut PeerProtocol) {
     let out = flushed(from);
+    hand_over(now, from.local_steam_id(), &out, to);
+}
+
+/// Hands `to` the packets addressed to it among `out`, which `sender` flushed, as [`deliver`] does.
+fn hand_over(
+    now: Duration,
+    sender: SteamId,
+    out: &[(SteamId, i32, bool, Vec<u8>)],
+    to: &mut PeerProtocol,
+) {
     let address = to.local_steam_id();
     for channel in to.steam_channels_in_reading_order() {
         let addressed = out
             .iter()
             .filter(|packet| packet.0 == address && packet.1 == channel);
         for (_, _, _, bytes) in addressed {
-            to.handle_packet(now, from.local_steam_id(), channel, bytes);
+            to.handle_packet(now, sender, channel, bytes);
         }
     }
 }
@@ -1029,6 +1039,152 @@ fn a_departure_waits_for_unread_packets_one_frame_at_most() {
     assert_eq!(events_of(&mut host), vec![PeerDisconnected(id)]);
     let packet = host.peek_packet().map(|p| (p.from, p.payload.to_vec()));
     assert_eq!(packet, Some((id, b"last words".to_vec())));
+}
+
+/// Godot counts a peer connected until it is told the peer left, and its synchronizers keep addressing the
+/// peer meanwhile: while the departure is held back, a packet for it goes nowhere without an error. Once Godot
+/// was told, addressing it is an error again.
+#[test]
+fn the_host_may_address_a_client_that_left_until_godot_is_told() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    deliver(now, &mut client, &mut host);
+    deliver(now, &mut host, &mut client);
+    let id = client.unique_id();
+    assert_eq!(events_of(&mut host), vec![PeerConnected(id)]);
+    client.send(now, 1, 0, Reliable, b"last words").unwrap();
+    client.disconnect_peer(now, 1, false).unwrap();
+    deliver(now, &mut client, &mut host);
+    host.update(now);
+    assert_eq!(
+        events_of(&mut host),
+        vec![],
+        "held while its packet is unread"
+    );
+    flushed(&mut host);
+    assert_eq!(host.send(now, id, 0, Unreliable, b"sync"), Ok(()));
+    assert_eq!(host.send(now, -id, 0, Reliable, b"to the others"), Ok(()));
+    assert_eq!(
+        flushed(&mut host),
+        vec![],
+        "nothing goes to the departed client"
+    );
+    host.update(now + FRAME);
+    assert_eq!(events_of(&mut host), vec![PeerDisconnected(id)]);
+    assert_eq!(
+        host.send(now + FRAME, id, 0, Unreliable, b"sync"),
+        Err(SendError::UnknownTarget(id))
+    );
+}
+
+/// The same at a client, for another client the host said has left.
+#[test]
+fn a_client_may_address_a_peer_that_left_until_godot_is_told() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut staying = protocol(1);
+    let mut leaving = protocol(2);
+    host.host(now, 4).unwrap();
+    staying.client(now, steam_id(0)).unwrap();
+    leaving.client(now, steam_id(0)).unwrap();
+    deliver(now, &mut staying, &mut host);
+    deliver(now, &mut leaving, &mut host);
+    let welcomes = flushed(&mut host);
+    hand_over(now, steam_id(0), &welcomes, &mut staying);
+    hand_over(now, steam_id(0), &welcomes, &mut leaving);
+    let gone = leaving.unique_id();
+    assert!(staying.connected_peers().contains(&gone));
+    events_of(&mut staying);
+    leaving.send(now, 0, 0, Reliable, b"last words").unwrap();
+    leaving.disconnect_peer(now, 1, false).unwrap();
+    deliver(now, &mut leaving, &mut host);
+    host.update(now);
+    deliver(now, &mut host, &mut staying);
+    staying.update(now);
+    assert_eq!(
+        events_of(&mut staying),
+        vec![],
+        "held while its packet is unread"
+    );
+    flushed(&mut staying);
+    assert_eq!(staying.send(now, gone, 0, Unreliable, b"sync"), Ok(()));
+    assert_eq!(
+        flushed(&mut staying),
+        vec![],
+        "nothing is sent for the departed peer"
+    );
+    assert_eq!(
+        staying.send(now, -gone, 0, Reliable, b"to the others"),
+        Ok(())
+    );
+    staying.update(now + FRAME);
+    assert_eq!(events_of(&mut staying), vec![PeerDisconnected(gone)]);
+    assert_eq!(
+        staying.send(now + FRAME, gone, 0, Unreliable, b"sync"),
+        Err(SendError::UnknownTarget(gone))
+    );
+}
+
+/// Steam answers a send with NoConnection once the peer closed the session, and posts no callback for that: a
+/// client that shut down without its BYE getting out is gone at once, not at the peer timeout.
+#[test]
+fn a_client_whose_session_steam_calls_broken_is_gone_at_once() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    deliver(now, &mut client, &mut host);
+    let id = host.connected_peers()[0];
+    assert_eq!(events_of(&mut host), vec![PeerConnected(id)]);
+    host.handle_session_broken(now, steam_id(1));
+    assert_eq!(events_of(&mut host), vec![PeerDisconnected(id)]);
+    assert_eq!(host.connected_peers(), Vec::<i32>::new());
+}
+
+/// The same at a client for its host: the server is gone.
+#[test]
+fn a_connected_client_whose_session_with_the_host_is_broken_is_disconnected_at_once() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    deliver(now, &mut client, &mut host);
+    deliver(now, &mut host, &mut client);
+    assert_eq!(client.connection_status(), Connected);
+    events_of(&mut client);
+    client.handle_session_broken(now, steam_id(0));
+    assert_eq!(client.connection_status(), Disconnected);
+    assert_eq!(
+        events_of(&mut client),
+        vec![
+            PeerDisconnected(1),
+            ServerDisconnected(DisconnectReason::SessionFailed)
+        ]
+    );
+}
+
+/// A client joining a host it knew before (the session of the host's last run still broken) goes on
+/// connecting: the driver closes the broken session and the next HELLO starts a new one.
+#[test]
+fn a_broken_session_during_the_handshake_does_not_fail_it() {
+    let now = secs(1);
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    flushed(&mut client);
+    client.handle_session_broken(now, steam_id(0));
+    client.update(now + secs(2));
+    assert_eq!(client.connection_status(), Connecting);
+    assert_eq!(events_of(&mut client), vec![]);
+    deliver(now + secs(2), &mut client, &mut host);
+    deliver(now + secs(2), &mut host, &mut client);
+    assert_eq!(client.connection_status(), Connected);
 }
 
 /// A frame can bring a client its WELCOME together with more of the host's data than the client may hold
