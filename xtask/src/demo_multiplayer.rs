@@ -298,9 +298,11 @@ fn transcript_problems(player: &Player, players: usize, transcript: &[String]) -
     let mut problems: Vec<String> = transcript
         .iter()
         .filter(|line| {
-            suite::FATAL_LOG_MARKERS
-                .iter()
-                .any(|marker| line.contains(marker))
+            // Any error of the addon's in a clean run is a fault (players leaving at the end included).
+            line.contains(ADDON_ERROR)
+                || suite::FATAL_LOG_MARKERS
+                    .iter()
+                    .any(|marker| line.contains(marker))
         })
         .map(|line| format!("{} reported: {}", player.label, line.trim()))
         .collect();
@@ -339,6 +341,9 @@ fn peers_named(lines: &[&str], marker: &str) -> BTreeSet<u64> {
         .collect()
 }
 
+/// How Godot prints an error the addon pushed.
+const ADDON_ERROR: &str = "ERROR: [STEAM]";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +376,14 @@ mod tests {
         assert_eq!(transcript_problems(host, 3, &lines(&broken)).len(), 1);
         let unfinished = COMPLETE.replace("] finished", "] FAILED: late");
         assert_eq!(transcript_problems(host, 3, &lines(&unfinished)).len(), 1);
+    }
+
+    #[test]
+    fn an_error_of_the_addon_fails() {
+        let host = &players()[0];
+        let error =
+            format!("{COMPLETE}ERROR: [STEAM] put_packet: no connected peer for target 55\n");
+        assert_eq!(transcript_problems(host, 3, &lines(&error)).len(), 1);
     }
 
     #[test]
