@@ -878,6 +878,86 @@ pub const GROUPS: &[ConstantGroup] = &[
             ),
         ],
     },
+    ConstantGroup {
+        enum_name: Some("PersonaChange"),
+        constants: &[
+            (
+                "PERSONA_CHANGE_NAME",
+                0x0001,
+                "The user's persona name changed or arrived.",
+            ),
+            (
+                "PERSONA_CHANGE_STATUS",
+                0x0002,
+                "The user's online status changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_COME_ONLINE",
+                0x0004,
+                "The user came online (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_GONE_OFFLINE",
+                0x0008,
+                "The user went offline (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_GAME_PLAYED",
+                0x0010,
+                "The game the user plays changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_GAME_SERVER",
+                0x0020,
+                "The server the user plays on changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_AVATAR",
+                0x0040,
+                "The user's avatar changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_JOINED_SOURCE",
+                0x0080,
+                "The user joined a source (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_LEFT_SOURCE",
+                0x0100,
+                "The user left a source (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_RELATIONSHIP_CHANGED",
+                0x0200,
+                "The friendship changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_NAME_FIRST_SET",
+                0x0400,
+                "The user's persona name arrived for the first time; comes with [constant PERSONA_CHANGE_NAME].",
+            ),
+            (
+                "PERSONA_CHANGE_FACEBOOK_INFO",
+                0x0800,
+                "Steam's broadcast flag, under GodotSteam's name (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_NICKNAME",
+                0x1000,
+                "The nickname you gave the user changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_STEAM_LEVEL",
+                0x2000,
+                "The user's Steam level changed (Steam only).",
+            ),
+            (
+                "PERSONA_CHANGE_RICH_PRESENCE",
+                0x4000,
+                "The user's rich presence changed (Steam only).",
+            ),
+        ],
+    },
 ];
 
 /// The value of a bound constant, by name.
@@ -1016,6 +1096,28 @@ mod tests {
             value_of("STEAM_API_INIT_RESULT_VERSION_MISMATCH"),
             Some(InitStatus::VersionMismatch as i64)
         );
+    }
+
+    #[test]
+    fn persona_changes_are_steams_flags() {
+        use crate::steam_types::persona_change;
+        for (name, value) in [
+            ("PERSONA_CHANGE_NAME", persona_change::NAME),
+            (
+                "PERSONA_CHANGE_NAME_FIRST_SET",
+                persona_change::NAME_FIRST_SET,
+            ),
+            (
+                "PERSONA_CHANGE_FACEBOOK_INFO",
+                persona_change::FACEBOOK_INFO,
+            ),
+            (
+                "PERSONA_CHANGE_RICH_PRESENCE",
+                persona_change::RICH_PRESENCE,
+            ),
+        ] {
+            assert_eq!(value_of(name), Some(i64::from(value)), "{name}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(frame) = Frame::decode(data) {
         assert_eq!(frame.encode(), data);
     }
-    if let Some(id) = wire::decode_presence(data) {
-        assert_eq!(wire::encode_presence(id).as_slice(), data);
+    if let Some(presence) = wire::decode_presence(data) {
+        assert_eq!(wire::encode_presence(&presence), data);
     }
 });

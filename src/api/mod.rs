@@ -96,6 +96,13 @@ impl SteamNetworkingMessages {
         debug_message: GString,
     );
 
+    /// Posted when what we know of a user changed; [param flags] are `PERSONA_CHANGE_*` values. On the local
+    /// backend: another game instance's persona name arrived ([constant PERSONA_CHANGE_NAME] and
+    /// [constant PERSONA_CHANGE_NAME_FIRST_SET]) or changed ([constant PERSONA_CHANGE_NAME]). Never posted on
+    /// the Steam backend, where GodotSteam's signal is the real one.
+    #[signal]
+    fn persona_state_change(steam_id: i64, flags: i64);
+
     // ---- Initialisation (GodotSteam 4.14+) ----
 
     /// Starts Steam. Returns [code]true[/code] on success. A non-zero [param app_id] (else the project
@@ -193,7 +200,8 @@ impl SteamNetworkingMessages {
     /// arguments ([code]--steam-local-id=2[/code]), `GODOT_STEAM_*` environment variables and the
     /// project settings under [code]steam/networking_messages/[/code], in that order. Keys are the settings'
     /// names: [code]backend, local_id, bind_address, peers, lan_broadcast, fake_packet_loss_percent,
-    /// fake_packet_lag_ms, fake_packet_jitter_ms, connect_timeout_ms, idle_timeout_ms, max_sessions[/code].
+    /// fake_packet_lag_ms, fake_packet_jitter_ms, connect_timeout_ms, idle_timeout_ms, max_sessions,
+    /// persona_name[/code] ([code]""[/code]: the default name).
     /// [code]local_id[/code] 0 means "the first free one" ([method getSteamID] tells which after
     /// initialisation). Works before initialisation; on an invalid setting, prints why and returns
     /// [code]{}[/code].
@@ -204,6 +212,56 @@ impl SteamNetworkingMessages {
             Err(error) => {
                 godot_error!("[STEAM] getBackendSettings: {error}");
                 VarDictionary::new()
+            }
+        }
+    }
+
+    // ---- Friends: persona names, offline ----
+
+    /// This player's persona name. On the local backend, the one chosen with
+    /// [code]--steam-persona-name=Ada[/code], [code]GODOT_STEAM_PERSONA_NAME[/code] or the project setting
+    /// [code]steam/networking_messages/local/persona_name[/code], else [code]"Player N"[/code] after the
+    /// local ID. Not offered on the Steam backend (use GodotSteam's): prints why and returns
+    /// [code]""[/code].
+    #[func(rename = getPersonaName)]
+    fn get_persona_name(&mut self) -> GString {
+        const NAME: &str = "getPersonaName";
+        self.drop_backend_stopped_elsewhere();
+        let Some(backend) = self.backend.as_deref() else {
+            self.uninitialised_calls.report(NAME);
+            return GString::new();
+        };
+        match backend.persona_name() {
+            Some(name) => GString::from(name),
+            None => {
+                report_not_offered_on_steam(NAME);
+                GString::new()
+            }
+        }
+    }
+
+    /// The persona name of [param steam_id], another game instance on the local backend (its own name for
+    /// this player's Steam ID). [code]""[/code] until [signal persona_state_change] says it arrived: names
+    /// come with the instances' presence announcements, about once a second. Not offered on the Steam
+    /// backend (use GodotSteam's): prints why and returns [code]""[/code].
+    #[func(rename = getFriendPersonaName)]
+    fn get_friend_persona_name(&mut self, steam_id: i64) -> GString {
+        const NAME: &str = "getFriendPersonaName";
+        self.drop_backend_stopped_elsewhere();
+        let Some(backend) = self.backend.as_deref() else {
+            self.uninitialised_calls.report(NAME);
+            return GString::new();
+        };
+        let user = SteamId::from_gdscript(steam_id);
+        if !user.is_valid() {
+            godot_error!("[STEAM] {NAME}: {steam_id} is not a valid Steam ID");
+            return GString::new();
+        }
+        match backend.friend_persona_name(user) {
+            Some(name) => GString::from(name),
+            None => {
+                report_not_offered_on_steam(NAME);
+                GString::new()
             }
         }
     }
@@ -424,6 +482,11 @@ impl SteamNetworkingMessages {
                         .network_messages_session_request()
                         .emit(remote.to_gdscript());
                 }
+                BackendEvent::PersonaStateChange { user, flags } => {
+                    this.signals()
+                        .persona_state_change()
+                        .emit(user.to_gdscript(), i64::from(flags));
+                }
                 BackendEvent::SessionFailed {
                     remote,
                     reason,
@@ -584,6 +647,7 @@ impl SteamNetworkingMessages {
         for signal in [
             "network_messages_session_request",
             "network_messages_session_failed",
+            "persona_state_change",
         ] {
             for connection in object.get_signal_connection_list(signal).iter_shared() {
                 if let Some(callable) = connection
@@ -617,6 +681,13 @@ fn init_result_dictionary(result: &InitResult) -> VarDictionary {
     dictionary.set("status", result.status as i64);
     dictionary.set("verbal", &GString::from(result.verbal.as_str()));
     dictionary
+}
+
+/// The local backend's stand-ins for GodotSteam's friends functions are not ours to answer on Steam.
+fn report_not_offered_on_steam(function: &str) {
+    godot_error!(
+        "[STEAM] {function}: not offered on the Steam backend; call GodotSteam's Steam.{function}() (this addon only stands in for it on the local backend)"
+    );
 }
 
 fn report_peer_error(function: &str, error: &PeerError) {

@@ -68,6 +68,12 @@ fn editor_property(option: &ConfigOption) -> (Variant, VariantType, PropertyHint
             PropertyHint::NONE,
             String::new(),
         ),
+        OptionKind::Text => (
+            "".to_variant(),
+            VariantType::STRING,
+            PropertyHint::NONE,
+            String::new(),
+        ),
         OptionKind::Address => (
             "".to_variant(),
             VariantType::STRING,

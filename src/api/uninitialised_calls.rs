@@ -30,7 +30,12 @@ impl UninitialisedCalls {
 /// What the `count`th call to `function` before initialisation prints: GodotSteam's own line the first time,
 /// the same line with the running count at the 10th, 100th, 1,000th… call, nothing otherwise.
 pub fn message(function: &str, count: u64) -> Option<String> {
-    let text = format!("[STEAM] Networking Messages class not found when calling: {function}");
+    // GodotSteam names the Steam interface each function belongs to.
+    let interface = match function {
+        "getPersonaName" | "getFriendPersonaName" => "Friends",
+        _ => "Networking Messages",
+    };
+    let text = format!("[STEAM] {interface} class not found when calling: {function}");
     match count {
         1 => Some(text),
         _ if is_power_of_ten(count) => Some(format!(

@@ -173,6 +173,10 @@ pub fn backend_settings_to_dictionary(kind: BackendKind, local: &LocalConfig) ->
     dictionary.set("connect_timeout_ms", millis(local.connect_timeout));
     dictionary.set("idle_timeout_ms", millis(local.idle_timeout));
     dictionary.set(
+        "persona_name",
+        &GString::from(local.persona_name.as_deref().unwrap_or("")),
+    );
+    dictionary.set(
         "max_sessions",
         i64::try_from(local.max_sessions).unwrap_or(i64::MAX),
     );

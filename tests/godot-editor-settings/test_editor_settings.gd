@@ -34,6 +34,7 @@ func every_saved_setting_is_in_force(broadcast_off: bool) -> void:
 	t.eq(settings.get("idle_timeout_ms"), 90000, "idle_timeout_ms")
 	t.eq(settings.get("lan_broadcast"), not broadcast_off, "lan_broadcast (a user argument beats the saved true)")
 	t.eq(settings.get("max_sessions"), 16, "max_sessions")
+	t.eq(settings.get("persona_name"), "Ada, the Tester", "persona_name, comma and all")
 
 
 func the_saved_backend_and_local_id_start_the_local_backend() -> void:
@@ -41,4 +42,5 @@ func the_saved_backend_and_local_id_start_the_local_backend() -> void:
 	t.eq(result.get("status"), steam.STEAM_API_INIT_RESULT_OK, "steamInitEx succeeds without Steam: %s" % result.get("verbal"))
 	t.eq(steam.getBackend(), "local", "the local backend runs")
 	t.eq(steam.getSteamID(), BASE_STEAM_ID + 61, "the Steam ID comes from the saved local_id")
+	t.eq(steam.getPersonaName(), "Ada, the Tester", "the persona name comes from the saved persona_name")
 	steam.steamShutdown()

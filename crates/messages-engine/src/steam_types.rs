@@ -90,6 +90,26 @@ impl ConnectionState {
 }
 
 /// `k_nSteamNetworkingSend_*` bits.
+/// `EPersonaChange`: what a `PersonaStateChange_t` says changed (GodotSteam's `PERSONA_CHANGE_*`).
+pub mod persona_change {
+    pub const NAME: i32 = 0x0001;
+    pub const STATUS: i32 = 0x0002;
+    pub const COME_ONLINE: i32 = 0x0004;
+    pub const GONE_OFFLINE: i32 = 0x0008;
+    pub const GAME_PLAYED: i32 = 0x0010;
+    pub const GAME_SERVER: i32 = 0x0020;
+    pub const AVATAR: i32 = 0x0040;
+    pub const JOINED_SOURCE: i32 = 0x0080;
+    pub const LEFT_SOURCE: i32 = 0x0100;
+    pub const RELATIONSHIP_CHANGED: i32 = 0x0200;
+    pub const NAME_FIRST_SET: i32 = 0x0400;
+    /// `k_EPersonaChangeBroadcast`, which GodotSteam names `PERSONA_CHANGE_FACEBOOK_INFO`.
+    pub const FACEBOOK_INFO: i32 = 0x0800;
+    pub const NICKNAME: i32 = 0x1000;
+    pub const STEAM_LEVEL: i32 = 0x2000;
+    pub const RICH_PRESENCE: i32 = 0x4000;
+}
+
 pub mod send_flags {
     pub const UNRELIABLE: i32 = 0;
     pub const NO_NAGLE: i32 = 1;

@@ -36,8 +36,12 @@ struct Pair {
     a_id: SteamId,
     b_id: SteamId,
     time: Arc<AtomicU64>,
+    /// Session events (requests, failures) each side posted.
     a_events: Vec<BackendEvent>,
     b_events: Vec<BackendEvent>,
+    /// Persona changes each side posted, kept apart: presence announcements bring them at any time.
+    a_persona_changes: Vec<(SteamId, i32)>,
+    b_persona_changes: Vec<(SteamId, i32)>,
 }
 
 fn pair() -> Pair {
@@ -74,6 +78,8 @@ fn pair_with(config: LocalConfig) -> Pair {
         time,
         a_events: Vec::new(),
         b_events: Vec::new(),
+        a_persona_changes: Vec::new(),
+        b_persona_changes: Vec::new(),
     }
 }
 
@@ -87,6 +93,8 @@ impl Pair {
     fn poll(&mut self) {
         self.a.poll(&mut self.a_events);
         self.b.poll(&mut self.b_events);
+        take_persona_changes(&mut self.a_events, &mut self.a_persona_changes);
+        take_persona_changes(&mut self.b_events, &mut self.b_persona_changes);
     }
 
     /// Advances protocol time by one step and polls.
@@ -1146,7 +1154,7 @@ fn failures(events: &[BackendEvent]) -> Vec<(i32, SteamId)> {
         .iter()
         .filter_map(|event| match event {
             BackendEvent::SessionFailed { reason, remote, .. } => Some((*reason, *remote)),
-            BackendEvent::SessionRequest { .. } => None,
+            BackendEvent::SessionRequest { .. } | BackendEvent::PersonaStateChange { .. } => None,
         })
         .collect()
 }
@@ -1251,10 +1259,11 @@ fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
     let claimed = LocalConfig::steam_id_of(9);
     let impostor = UdpSocket::bind("127.0.0.1:0").unwrap();
     for steam_id in [claimed, p.a_id] {
-        let announcement = encode_presence(Presence {
+        let announcement = encode_presence(&Presence {
             steam_id,
             app_id: TEST_APP_ID,
             instance: 1,
+            persona_name: "impostor".to_owned(),
         });
         impostor
             .send_to(&announcement, p.b.local_address())
@@ -1294,4 +1303,51 @@ fn a_message_sent_just_before_closing_and_exiting_arrives() {
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(got, vec![b"bye".to_vec()]);
+}
+
+fn take_persona_changes(events: &mut Vec<BackendEvent>, changes: &mut Vec<(SteamId, i32)>) {
+    events.retain(|event| match event {
+        BackendEvent::PersonaStateChange { user, flags } => {
+            changes.push((*user, *flags));
+            false
+        }
+        _ => true,
+    });
+}
+
+/// Each instance learns the other's persona name from its presence announcements: one
+/// `persona_state_change` with NAME and NAME_FIRST_SET when it arrives, none for the same name announced again.
+#[test]
+fn a_persona_name_arrives_once_with_the_first_set_flag() {
+    use messages_engine::steam_types::persona_change::{NAME, NAME_FIRST_SET};
+    let mut p = pair();
+    assert_eq!(p.b.friend_persona_name(p.a_id), Some(""), "not heard yet");
+    assert_eq!(
+        p.a.persona_name(),
+        Some("Player 1"),
+        "the default names the local ID"
+    );
+    p.run_until("b hears a's name", |p| {
+        p.b.friend_persona_name(p.a_id) == Some("Player 1")
+    });
+    p.run_for(Duration::from_secs(3));
+    assert_eq!(p.b_persona_changes, vec![(p.a_id, NAME | NAME_FIRST_SET)]);
+    assert_eq!(p.a_persona_changes, vec![(p.b_id, NAME | NAME_FIRST_SET)]);
+    assert_eq!(
+        p.a.friend_persona_name(p.a_id),
+        Some("Player 1"),
+        "our own name for our own ID"
+    );
+}
+
+/// A chosen persona name is announced as chosen, commas and all.
+#[test]
+fn a_chosen_persona_name_is_announced() {
+    let mut p = pair_with(LocalConfig {
+        persona_name: Some("Smith, Ada 🦀".to_owned()),
+        ..LocalConfig::default()
+    });
+    p.run_until("b hears a's name", |p| {
+        p.b.friend_persona_name(p.a_id) == Some("Smith, Ada 🦀")
+    });
 }

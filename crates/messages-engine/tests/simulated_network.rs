@@ -79,7 +79,7 @@ fn failures(events: &[BackendEvent]) -> Vec<(i32, String)> {
                 debug_message,
                 ..
             } => Some((*reason, debug_message.clone())),
-            BackendEvent::SessionRequest { .. } => None,
+            BackendEvent::SessionRequest { .. } | BackendEvent::PersonaStateChange { .. } => None,
         })
         .collect()
 }

@@ -18,6 +18,7 @@ func _init() -> void:
 	connection_state_constants_have_steam_values()
 	result_constants_have_steam_values()
 	init_result_constants_have_steam_values()
+	persona_functions_signal_and_constants_are_godotsteams()
 	every_documented_project_setting_is_registered()
 	t.finish(self)
 
@@ -208,6 +209,34 @@ func init_result_constants_have_steam_values() -> void:
 	}, "SteamAPIInitResult")
 
 
+func persona_functions_signal_and_constants_are_godotsteams() -> void:
+	t.eq(arg_names(method_info("getPersonaName")), [], "getPersonaName takes no arguments")
+	t.eq(method_info("getPersonaName").get("return", {}).get("type", -1), TYPE_STRING, "getPersonaName returns String")
+	var friend := method_info("getFriendPersonaName")
+	t.eq(arg_names(friend), ["steam_id"], "getFriendPersonaName argument names")
+	t.eq(friend.get("args", [{}])[0].get("type", -1), TYPE_INT, "getFriendPersonaName takes an int Steam ID")
+	t.eq(friend.get("return", {}).get("type", -1), TYPE_STRING, "getFriendPersonaName returns String")
+	var change := ClassDB.class_get_signal(CLASS, "persona_state_change")
+	t.eq(arg_names(change), ["steam_id", "flags"], "persona_state_change arguments")
+	check_constants({
+		"PERSONA_CHANGE_NAME": 1,
+		"PERSONA_CHANGE_STATUS": 2,
+		"PERSONA_CHANGE_COME_ONLINE": 4,
+		"PERSONA_CHANGE_GONE_OFFLINE": 8,
+		"PERSONA_CHANGE_GAME_PLAYED": 16,
+		"PERSONA_CHANGE_GAME_SERVER": 32,
+		"PERSONA_CHANGE_AVATAR": 64,
+		"PERSONA_CHANGE_JOINED_SOURCE": 128,
+		"PERSONA_CHANGE_LEFT_SOURCE": 256,
+		"PERSONA_CHANGE_RELATIONSHIP_CHANGED": 512,
+		"PERSONA_CHANGE_NAME_FIRST_SET": 1024,
+		"PERSONA_CHANGE_FACEBOOK_INFO": 2048,
+		"PERSONA_CHANGE_NICKNAME": 4096,
+		"PERSONA_CHANGE_STEAM_LEVEL": 8192,
+		"PERSONA_CHANGE_RICH_PRESENCE": 16384,
+	}, "PersonaChange")
+
+
 ## The settings the README documents under steam/ all show in Project Settings.
 func every_documented_project_setting_is_registered() -> void:
 	var missing := []
@@ -216,7 +245,8 @@ func every_documented_project_setting_is_registered() -> void:
 		if not ProjectSettings.has_setting(name):
 			missing.append(name)
 	for name in ["local_id", "bind_address", "peers", "lan_broadcast", "fake_packet_loss_percent",
-			"fake_packet_lag_ms", "fake_packet_jitter_ms", "connect_timeout_ms", "idle_timeout_ms", "max_sessions"]:
+			"fake_packet_lag_ms", "fake_packet_jitter_ms", "connect_timeout_ms", "idle_timeout_ms", "max_sessions",
+			"persona_name"]:
 		if not ProjectSettings.has_setting("steam/networking_messages/local/" + name):
 			missing.append(name)
 	t.eq(missing, [], "every documented setting is registered")

@@ -12,6 +12,7 @@ func _init() -> void:
 	steam = Engine.get_singleton("SteamNetworkingMessages")
 	polling_every_frame_prints_godotsteams_error_once_then_a_count()
 	messages_functions_return_godotsteam_defaults()
+	persona_functions_report_the_friends_class()
 	steam_id_is_zero()
 	init_result_is_empty_before_any_attempt()
 	shutdown_and_run_callbacks_are_harmless()
@@ -37,6 +38,19 @@ func polling_every_frame_prints_godotsteams_error_once_then_a_count() -> void:
 	if printed.size() == 4:
 		t.eq(printed[0], "[STEAM] Networking Messages class not found when calling: receiveMessagesOnChannel", "the first is GodotSteam's own line")
 		t.ok(printed[3].contains("1000 calls so far"), "the last carries the count: %s" % printed[3])
+
+
+func persona_functions_report_the_friends_class() -> void:
+	var log := ErrorLog.new()
+	OS.add_logger(log)
+	var name: String = steam.getPersonaName()
+	var friend: String = steam.getFriendPersonaName(76561197960265729)
+	OS.remove_logger(log)
+	t.eq([name, friend], ["", ""], "getPersonaName and getFriendPersonaName return \"\"")
+	t.eq(log.errors, [
+		"[STEAM] Friends class not found when calling: getPersonaName",
+		"[STEAM] Friends class not found when calling: getFriendPersonaName",
+	], "each prints GodotSteam's Friends line")
 
 
 func messages_functions_return_godotsteam_defaults() -> void:

@@ -159,8 +159,9 @@ enum CallbackParam {
 }
 
 impl CallbackParam {
-    fn of(event: BackendEvent) -> Self {
-        match event {
+    /// The callback Steam posts for `event`; none for what only the local backend reports (persona names).
+    fn of(event: BackendEvent) -> Option<Self> {
+        Some(match event {
             BackendEvent::SessionRequest { remote } => {
                 Self::SessionRequest(Box::new(SteamNetworkingMessagesSessionRequest_t {
                     identity_remote: identity_of(remote),
@@ -183,7 +184,8 @@ impl CallbackParam {
                 );
                 Self::SessionFailed(Box::new(SteamNetworkingMessagesSessionFailed_t { info }))
             }
-        }
+            BackendEvent::PersonaStateChange { .. } => return None,
+        })
     }
 
     fn callback(&self) -> c_int {
@@ -800,7 +802,7 @@ pub fn run_callbacks() -> Result<(), Fatal> {
         live.backend.poll(&mut events);
         let generation = live.generation;
         state.dispatching = true;
-        let params: Vec<CallbackParam> = events.into_iter().map(CallbackParam::of).collect();
+        let params: Vec<CallbackParam> = events.into_iter().filter_map(CallbackParam::of).collect();
         (params, generation)
     };
     let _dispatching = Dispatching;
@@ -885,7 +887,7 @@ pub fn manual_dispatch_run_frame(pipe: HSteamPipe) -> Result<(), Fatal> {
     }
     state
         .queue
-        .extend(events.into_iter().map(CallbackParam::of));
+        .extend(events.into_iter().filter_map(CallbackParam::of));
     Ok(())
 }
 

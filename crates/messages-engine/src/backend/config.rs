@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use crate::backend::local::wire::PERSONA_NAME_MAX_BYTES;
 use crate::steam_types::SteamId;
 
 /// Project settings read by [`resolve`] (all under `steam/networking_messages/`).
@@ -22,6 +23,7 @@ pub mod setting {
     pub const IDLE_TIMEOUT: &str = "steam/networking_messages/local/idle_timeout_ms";
     pub const BROADCAST: &str = "steam/networking_messages/local/lan_broadcast";
     pub const MAX_SESSIONS: &str = "steam/networking_messages/local/max_sessions";
+    pub const PERSONA_NAME: &str = "steam/networking_messages/local/persona_name";
 }
 
 /// What an option holds: how its text is read and checked, and what the editor offers for it.
@@ -44,6 +46,8 @@ pub enum OptionKind {
     Address,
     /// A list of `STEAMID@host:port`; empty by default.
     PeerList,
+    /// Free text, taken whole (commas included); empty by default.
+    Text,
 }
 
 /// One option of the configuration: its user argument (`--steam-NAME=`), environment variable and project
@@ -176,6 +180,13 @@ const MAX_SESSIONS: ConfigOption = option(
     },
 );
 
+const PERSONA_NAME: ConfigOption = option(
+    "persona-name",
+    "GODOT_STEAM_PERSONA_NAME",
+    setting::PERSONA_NAME,
+    OptionKind::Text,
+);
+
 /// Every option, in the order the editor lists them.
 pub const OPTIONS: &[ConfigOption] = &[
     BACKEND,
@@ -189,6 +200,7 @@ pub const OPTIONS: &[ConfigOption] = &[
     IDLE_TIMEOUT,
     BROADCAST,
     MAX_SESSIONS,
+    PERSONA_NAME,
 ];
 
 /// Every project setting the configuration reads.
@@ -233,6 +245,9 @@ pub struct LocalConfig {
     pub broadcast: bool,
     /// Most sessions held at once; further peers cannot be reached or heard until some close.
     pub max_sessions: usize,
+    /// This player's persona name (`getPersonaName`, and `getFriendPersonaName` on the other instances);
+    /// `None` gives [`LocalConfig::default_persona_name`].
+    pub persona_name: Option<String>,
     /// The game's Steam app ID (from `steamInit`, not from these sources): instances announce it and list
     /// only peers of the same app, as Steam shows a game only its own players.
     pub app_id: u32,
@@ -264,6 +279,7 @@ impl Default for LocalConfig {
             idle_timeout: Duration::from_millis(DEFAULT_IDLE_TIMEOUT_MS as u64),
             broadcast: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            persona_name: None,
             app_id: 0,
             plain_enet: false,
             seed: None,
@@ -272,6 +288,14 @@ impl Default for LocalConfig {
 }
 
 impl LocalConfig {
+    /// The persona name of an instance whose player chose none: readable, and different per instance.
+    pub fn default_persona_name(steam_id: SteamId) -> String {
+        match Self::local_id_of(steam_id) {
+            Some(id) => format!("Player {id}"),
+            None => format!("Player {steam_id}"),
+        }
+    }
+
     /// The Steam ID of local ID `id`: an individual account in the public universe.
     pub fn steam_id_of(id: u32) -> SteamId {
         SteamId(SteamId::INDIVIDUAL_PUBLIC_BASE + u64::from(id))
@@ -406,6 +430,21 @@ impl ConfigSources {
         Ok(Some(number))
     }
 
+    /// An [`OptionKind::Text`] option's value, whole and trimmed: the last `--steam-NAME=` argument, else the
+    /// environment variable, else the project setting; `None` when empty.
+    fn text(&self, option: &ConfigOption) -> Option<String> {
+        let prefix = format!("--steam-{}=", option.argument);
+        let text = self
+            .args
+            .iter()
+            .rev()
+            .find_map(|arg| arg.strip_prefix(&prefix))
+            .or_else(|| self.env.get(option.env).map(String::as_str))
+            .or_else(|| self.settings.get(option.setting).map(String::as_str))?
+            .trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
     /// An [`OptionKind::Switch`] option's value (off when unset).
     fn switch(&self, option: &ConfigOption) -> Result<bool, ConfigError> {
         match self.value(option).as_deref() {
@@ -462,6 +501,19 @@ pub fn resolve(sources: &ConfigSources) -> Result<(BackendKind, LocalConfig), Co
         config.max_sessions = max_sessions as usize;
     }
     config.broadcast = sources.switch(&BROADCAST)?;
+    if let Some(name) = sources.text(&PERSONA_NAME) {
+        if name.len() > PERSONA_NAME_MAX_BYTES {
+            return Err(ConfigError(format!(
+                "--steam-persona-name: '{name}' is longer than Steam's {PERSONA_NAME_MAX_BYTES} bytes"
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ConfigError(format!(
+                "--steam-persona-name: {name:?} has control characters"
+            )));
+        }
+        config.persona_name = Some(name);
+    }
     config.plain_enet = sources
         .env
         .get(PLAIN_ENET_ENV)
@@ -511,7 +563,7 @@ mod tests {
             OptionKind::Integer { default, .. } => default.to_string(),
             OptionKind::Decimal { default, .. } => default.to_string(),
             OptionKind::Switch => "false".to_owned(),
-            OptionKind::Address | OptionKind::PeerList => String::new(),
+            OptionKind::Address | OptionKind::PeerList | OptionKind::Text => String::new(),
         }
     }
 
@@ -564,6 +616,48 @@ mod tests {
             let unique: std::collections::HashSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{names:?}");
         }
+    }
+
+    #[test]
+    fn the_persona_name_is_taken_whole_from_each_source() {
+        let name = |sources: ConfigSources| resolve(&sources).unwrap().1.persona_name;
+        assert_eq!(
+            name(sources(&["--steam-persona-name=Smith, Ada"], &[], &[])),
+            Some("Smith, Ada".to_owned())
+        );
+        assert_eq!(
+            name(sources(
+                &[],
+                &[("GODOT_STEAM_PERSONA_NAME", " Zoë ")],
+                &[(setting::PERSONA_NAME, "Bob")]
+            )),
+            Some("Zoë".to_owned())
+        );
+        assert_eq!(
+            name(sources(&[], &[], &[(setting::PERSONA_NAME, "Bob")])),
+            Some("Bob".to_owned())
+        );
+        assert_eq!(
+            name(sources(&[], &[], &[(setting::PERSONA_NAME, "")])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_persona_name_steam_could_not_hold_is_an_error() {
+        let long = format!("--steam-persona-name={}", "x".repeat(128));
+        assert!(resolve(&sources(&[&long], &[], &[])).is_err());
+        let fits = format!("--steam-persona-name={}", "x".repeat(127));
+        assert!(resolve(&sources(&[&fits], &[], &[])).is_ok());
+        assert!(resolve(&sources(&["--steam-persona-name=a\tb"], &[], &[])).is_err());
+    }
+
+    #[test]
+    fn the_default_persona_name_says_which_instance_it_is() {
+        assert_eq!(
+            LocalConfig::default_persona_name(LocalConfig::steam_id_of(3)),
+            "Player 3"
+        );
     }
 
     #[test]

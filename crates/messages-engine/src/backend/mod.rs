@@ -82,6 +82,9 @@ pub enum BackendEvent {
         state: ConnectionState,
         debug_message: String,
     },
+    /// `PersonaStateChange_t`: what we know of `user` changed (`flags`: [`crate::steam_types::persona_change`]).
+    /// Only the local backend sends it, when another instance's persona name arrives or changes.
+    PersonaStateChange { user: SteamId, flags: i32 },
 }
 
 /// The Networking Messages interface, one implementation per network.
@@ -156,5 +159,18 @@ pub trait MessagesBackend {
     /// Other instances this one currently sees (the local backend's discovery); none on Steam.
     fn visible_peers(&self) -> Vec<SteamId> {
         Vec::new()
+    }
+
+    /// This player's persona name (`ISteamFriends::GetPersonaName`) on a backend that stands in for Steam's
+    /// friends; `None` on Steam, where GodotSteam's is the real one.
+    fn persona_name(&self) -> Option<&str> {
+        None
+    }
+
+    /// `user`'s persona name (`ISteamFriends::GetFriendPersonaName`): empty until it arrives (announced by
+    /// [`BackendEvent::PersonaStateChange`]); `None` on Steam, as [`Self::persona_name`].
+    fn friend_persona_name(&self, user: SteamId) -> Option<&str> {
+        let _ = user;
+        None
     }
 }

@@ -28,7 +28,7 @@ use super::{
     BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
 };
 use crate::steam_types::{
-    InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, send_flags,
+    InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, persona_change, send_flags,
 };
 use peers::Peers;
 use session::{END_NO_ROUTE, END_PEER_RESTARTED, END_PROTOCOL, END_TIMEOUT, Inbound};
@@ -165,6 +165,10 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     local_address: SocketAddr,
     /// Instances heard from recently: where they listen and when they last said so.
     visible: HashMap<SteamId, (SocketAddr, Duration)>,
+    /// This player's persona name, announced with our presence.
+    persona_name: String,
+    /// Other instances' persona names, kept once heard (as Steam keeps names of users no longer around).
+    persona_names: HashMap<SteamId, String>,
     last_presence: Option<Duration>,
     last_pump: Duration,
     /// No receive call has pumped since the last `poll`, which runs once a frame after the game's scripts.
@@ -232,6 +236,10 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         )
         .map_err(|error| failed(format!("cannot start the ENet host: {error:?}")))?;
         log::info!("local backend: Steam ID {local_id} on {local_address}");
+        let persona_name = config
+            .persona_name
+            .clone()
+            .unwrap_or_else(|| LocalConfig::default_persona_name(local_id));
         Ok(Self {
             local_id,
             config,
@@ -244,6 +252,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             events: Vec::new(),
             local_address,
             visible: HashMap::default(),
+            persona_name,
+            persona_names: HashMap::default(),
             last_presence: None,
             last_pump: Duration::ZERO,
             first_receive_of_frame: true,
@@ -1164,6 +1174,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             {
                 self.visible.insert(presence.steam_id, (address, now));
                 self.notice_restart(presence.steam_id, presence.instance);
+                self.learn_persona_name(presence.steam_id, presence.persona_name);
             }
         }
         self.visible
@@ -1175,10 +1186,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             return;
         }
         self.last_presence = Some(now);
-        let announcement = wire::encode_presence(wire::Presence {
+        let announcement = wire::encode_presence(&wire::Presence {
             steam_id: self.local_id,
             app_id: self.config.app_id,
             instance: self.instance,
+            persona_name: self.persona_name.clone(),
         });
         let own_port = self.local_address.port();
         let mut targets: Vec<SocketAddr> = (1..=MAX_LOCAL_ID)
@@ -1207,6 +1219,18 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         for target in targets {
             socket.send_datagram(&announcement, target);
         }
+    }
+
+    /// A trusted announcement's persona name: the first one heard, or a new one, is a `persona_state_change`.
+    fn learn_persona_name(&mut self, user: SteamId, name: String) {
+        let flags = match self.persona_names.get(&user) {
+            Some(known) if *known == name => return,
+            Some(_) => persona_change::NAME,
+            None => persona_change::NAME | persona_change::NAME_FIRST_SET,
+        };
+        self.persona_names.insert(user, name);
+        self.events
+            .push(BackendEvent::PersonaStateChange { user, flags });
     }
 
     /// A trusted announcement (from the ID's own port, or its configured address) of `remote`'s process run
@@ -1521,6 +1545,17 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         let mut peers: Vec<SteamId> = self.visible.keys().copied().collect();
         peers.sort();
         peers
+    }
+
+    fn persona_name(&self) -> Option<&str> {
+        Some(&self.persona_name)
+    }
+
+    fn friend_persona_name(&self, user: SteamId) -> Option<&str> {
+        if user == self.local_id {
+            return Some(&self.persona_name);
+        }
+        Some(self.persona_names.get(&user).map_or("", String::as_str))
     }
 
     fn poll(&mut self, events: &mut Vec<BackendEvent>) {

@@ -183,13 +183,16 @@ impl Frame<'_> {
 }
 
 /// Marks a presence announcement: a bare UDP datagram beside ENet's traffic on the same socket, saying
-/// "Steam ID X of app Y listens here, in its process run Z". Its fixed length and magic keep it apart from
-/// ENet's own datagrams.
-const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES3";
-pub const PRESENCE_LEN: usize = 28;
+/// "Steam ID X of app Y listens here, in its process run Z, and its player is called N". Its magic and a length
+/// that must match the name's keep it apart from ENet's own datagrams.
+const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES4";
+/// An announcement's length before the name's bytes (the last of these is the name's length).
+pub const PRESENCE_FIXED_LEN: usize = 29;
+/// Longest persona name in UTF-8 bytes: Steam's `k_cchPersonaNameMax` (128) less its terminating NUL.
+pub const PERSONA_NAME_MAX_BYTES: usize = 127;
 
 /// What a presence announcement says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Presence {
     pub steam_id: SteamId,
     /// The announcing game's Steam app ID: as on Steam, games only see players of their own app.
@@ -197,28 +200,49 @@ pub struct Presence {
     /// The announcing process run (as in [`Frame::Hello`]): a peer that restarted announces a new one, which
     /// ends its old sessions at once, as Steam's "no connection" reply to the old session's traffic does.
     pub instance: u64,
+    /// The player's persona name (`getFriendPersonaName`), at most [`PERSONA_NAME_MAX_BYTES`].
+    pub persona_name: String,
 }
 
-/// A presence announcement's bytes.
-pub fn encode_presence(presence: Presence) -> [u8; PRESENCE_LEN] {
-    let mut bytes = [0; PRESENCE_LEN];
-    bytes[..8].copy_from_slice(&PRESENCE_MAGIC);
-    bytes[8..16].copy_from_slice(&presence.steam_id.0.to_le_bytes());
-    bytes[16..20].copy_from_slice(&presence.app_id.to_le_bytes());
-    bytes[20..].copy_from_slice(&presence.instance.to_le_bytes());
+/// A presence announcement's bytes; a name longer than [`PERSONA_NAME_MAX_BYTES`] is cut at a character
+/// boundary (the configuration refuses such names, so only a caller bypassing it can get here).
+pub fn encode_presence(presence: &Presence) -> Vec<u8> {
+    let name = truncate_name(&presence.persona_name);
+    let mut bytes = Vec::with_capacity(PRESENCE_FIXED_LEN + name.len());
+    bytes.extend_from_slice(&PRESENCE_MAGIC);
+    bytes.extend_from_slice(&presence.steam_id.0.to_le_bytes());
+    bytes.extend_from_slice(&presence.app_id.to_le_bytes());
+    bytes.extend_from_slice(&presence.instance.to_le_bytes());
+    // At most 127, so it fits the byte.
+    bytes.push(name.len() as u8);
+    bytes.extend_from_slice(name.as_bytes());
     bytes
+}
+
+fn truncate_name(name: &str) -> &str {
+    let mut end = name.len().min(PERSONA_NAME_MAX_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 /// What a presence datagram announces, or `None` if the datagram is something else.
 pub fn decode_presence(bytes: &[u8]) -> Option<Presence> {
-    if bytes.len() != PRESENCE_LEN || bytes[..8] != PRESENCE_MAGIC {
+    if bytes.len() < PRESENCE_FIXED_LEN || bytes[..8] != PRESENCE_MAGIC {
         return None;
     }
+    let name_len = usize::from(bytes[PRESENCE_FIXED_LEN - 1]);
+    if name_len > PERSONA_NAME_MAX_BYTES || bytes.len() != PRESENCE_FIXED_LEN + name_len {
+        return None;
+    }
+    let persona_name = std::str::from_utf8(&bytes[PRESENCE_FIXED_LEN..]).ok()?;
     let steam_id = SteamId(read_u64(&bytes[8..16]));
     steam_id.is_valid().then(|| Presence {
         steam_id,
         app_id: read_u32(&bytes[16..20]),
-        instance: read_u64(&bytes[20..]),
+        instance: read_u64(&bytes[20..28]),
+        persona_name: persona_name.to_owned(),
     })
 }
 
@@ -338,34 +362,65 @@ mod tests {
         );
     }
 
-    #[test]
-    fn presence_round_trips_and_rejects_other_datagrams() {
-        let presence = |steam_id, app_id| Presence {
+    fn presence(steam_id: SteamId, app_id: u32, persona_name: &str) -> Presence {
+        Presence {
             steam_id,
             app_id,
             instance: 0x0123_4567_89ab_cdef,
-        };
+            persona_name: persona_name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn presence_round_trips_and_rejects_other_datagrams() {
         let id = SteamId(76_561_197_960_265_729);
-        let announced = presence(id, 480);
+        for name in ["", "Ada", "Zoë 🦀"] {
+            let announced = presence(id, 480, name);
+            assert_eq!(
+                decode_presence(&encode_presence(&announced)),
+                Some(announced)
+            );
+        }
         assert_eq!(
-            decode_presence(&encode_presence(announced)),
-            Some(announced)
-        );
-        assert_eq!(
-            decode_presence(&encode_presence(presence(SteamId(0), 480))),
+            decode_presence(&encode_presence(&presence(SteamId(0), 480, "x"))),
             None
         );
-        assert_eq!(decode_presence(b"GSMPRES3short"), None);
-        assert_eq!(decode_presence(&[0; PRESENCE_LEN]), None);
-        // Earlier formats (no app ID; no instance) are not mistaken for this one.
+        assert_eq!(decode_presence(b"GSMPRES4short"), None);
+        assert_eq!(decode_presence(&[0; PRESENCE_FIXED_LEN]), None);
+        // Earlier formats (no app ID; no instance; no name) are not mistaken for this one.
         let mut first_format = b"GSMPRES1".to_vec();
         first_format.extend_from_slice(&id.0.to_le_bytes());
         assert_eq!(decode_presence(&first_format), None);
-        let mut second_format = b"GSMPRES2".to_vec();
-        second_format.extend_from_slice(&id.0.to_le_bytes());
-        second_format.extend_from_slice(&480u32.to_le_bytes());
-        second_format.extend_from_slice(&[0; 8]);
-        assert_eq!(decode_presence(&second_format), None);
+        let mut third_format = b"GSMPRES3".to_vec();
+        third_format.extend_from_slice(&id.0.to_le_bytes());
+        third_format.extend_from_slice(&480u32.to_le_bytes());
+        third_format.extend_from_slice(&[0; 8]);
+        assert_eq!(decode_presence(&third_format), None);
+    }
+
+    #[test]
+    fn a_presence_whose_name_length_or_text_is_wrong_is_not_one() {
+        let bytes = encode_presence(&presence(SteamId(76_561_197_960_265_729), 480, "Ada"));
+        assert_eq!(
+            decode_presence(&bytes[..bytes.len() - 1]),
+            None,
+            "cut short"
+        );
+        let mut longer = bytes.clone();
+        longer.push(b'!');
+        assert_eq!(decode_presence(&longer), None, "trailing bytes");
+        let mut invalid = bytes.clone();
+        let last = invalid.len() - 1;
+        invalid[last] = 0xff;
+        assert_eq!(decode_presence(&invalid), None, "not UTF-8");
+    }
+
+    #[test]
+    fn a_long_persona_name_is_cut_at_a_character_boundary() {
+        let long = "é".repeat(100);
+        let bytes = encode_presence(&presence(SteamId(76_561_197_960_265_729), 480, &long));
+        let decoded = decode_presence(&bytes).unwrap();
+        assert_eq!(decoded.persona_name, "é".repeat(63));
     }
 
     #[test]
