@@ -102,7 +102,8 @@ func _ready() -> void:
 func _start() -> void:
 	my_steam_id = Steam.getSteamID()
 	backend_name = _backend_name()
-	_header.text = "Steam ID %d  ·  %s backend" % [my_steam_id, backend_name]
+	var me := persona_name(my_steam_id)
+	_header.text = "%sSteam ID %d  ·  %s backend" % ["" if me == "" else me + "  ·  ", my_steam_id, backend_name]
 	# Two windows side by side are told apart by their titles too.
 	get_window().title = "Steam ID %d · %s backend · godot-steam-messages demo" % [my_steam_id, backend_name]
 	_swatch.color = color_of(my_steam_id)
@@ -169,9 +170,9 @@ func send_chat(text: String) -> int:
 	var flags: int = Steam.NETWORKING_SEND_RELIABLE | Steam.NETWORKING_SEND_AUTORESTART_BROKEN_SESSION
 	var result: int = Steam.sendMessageToUser(selected_peer, text.to_utf8_buffer(), flags, CHAT_CHANNEL)
 	if result == Steam.RESULT_OK:
-		_log("[color=#%s]you → %s:[/color] %s" % [color_of(my_steam_id).to_html(false), short_id(selected_peer), _escape(text)])
+		_log("[color=#%s]you → %s:[/color] %s" % [color_of(my_steam_id).to_html(false), peer_name(selected_peer), _escape(text)])
 	else:
-		_log("[color=salmon]sending to %s failed: result %d[/color]" % [short_id(selected_peer), result])
+		_log("[color=salmon]sending to %s failed: result %d[/color]" % [peer_name(selected_peer), result])
 	return result
 
 
@@ -189,7 +190,7 @@ func send_avatar() -> int:
 	if result == Steam.RESULT_NO_CONNECTION:
 		_stalled[selected_peer] = true
 		_log("[color=gray]the session with %s is %s: avatar positions paused until it talks again or you select it[/color]" % [
-			short_id(selected_peer), state_name(session_state(selected_peer))])
+			peer_name(selected_peer), state_name(session_state(selected_peer))])
 	return result
 
 
@@ -198,7 +199,7 @@ func _receive_chat() -> void:
 		var sender: int = message["identity"]
 		var text: String = message["payload"].get_string_from_utf8()
 		_heard_from(sender)
-		_log("[color=#%s]%s:[/color] %s" % [color_of(sender).to_html(false), short_id(sender), _escape(text)])
+		_log("[color=#%s]%s:[/color] %s" % [color_of(sender).to_html(false), peer_name(sender), _escape(text)])
 		chat_received.emit(sender, text)
 
 
@@ -238,13 +239,13 @@ func _on_session_request(remote_steam_id: int) -> void:
 		return
 	if _auto_accept.button_pressed:
 		var accepted: bool = Steam.acceptSessionWithUser(remote_steam_id)
-		_log("[color=gray]session request from %s: accepted automatically (%s)[/color]" % [short_id(remote_steam_id), accepted])
+		_log("[color=gray]session request from %s: accepted automatically (%s)[/color]" % [peer_name(remote_steam_id), accepted])
 		session_requested.emit(remote_steam_id, accepted)
 		return
-	_log("[color=gray]session request from %s: accept it on the left[/color]" % short_id(remote_steam_id))
+	_log("[color=gray]session request from %s: accept it on the left[/color]" % peer_name(remote_steam_id))
 	var row := HBoxContainer.new()
 	var label := Label.new()
-	label.text = "%s wants to talk" % short_id(remote_steam_id)
+	label.text = "%s wants to talk" % peer_name(remote_steam_id)
 	label.size_flags_horizontal = Control.SIZE_EXPAND_FILL
 	row.add_child(label)
 	var accept := Button.new()
@@ -261,7 +262,7 @@ func _on_session_request(remote_steam_id: int) -> void:
 ## Accepts the session `remote_steam_id` asked for; messages it sent so far are then delivered.
 func accept_session(remote_steam_id: int) -> bool:
 	var accepted: bool = Steam.acceptSessionWithUser(remote_steam_id)
-	_log("[color=gray]accepted the session with %s (%s)[/color]" % [short_id(remote_steam_id), accepted])
+	_log("[color=gray]accepted the session with %s (%s)[/color]" % [peer_name(remote_steam_id), accepted])
 	_drop_request(remote_steam_id)
 	select_peer(remote_steam_id)
 	return accepted
@@ -269,7 +270,7 @@ func accept_session(remote_steam_id: int) -> bool:
 
 func _on_session_failed(reason: int, remote_steam_id: int, connection_state: int, debug_message: String) -> void:
 	_log("[color=salmon]session with %s failed (reason %d, state %s): %s[/color]" % [
-		short_id(remote_steam_id), reason, state_name(connection_state), _escape(debug_message)])
+		peer_name(remote_steam_id), reason, state_name(connection_state), _escape(debug_message)])
 	_stalled[remote_steam_id] = true
 	_drop_request(remote_steam_id)
 	session_failed.emit(remote_steam_id, reason, debug_message)
@@ -338,11 +339,11 @@ func _refresh_peers() -> void:
 		var peer := _peers[index]
 		var state := session_state(peer)
 		if state != _last_states.get(peer, Steam.CONNECTION_STATE_NONE):
-			_log("[color=gray]session with %s: %s[/color]" % [short_id(peer), state_name(state)])
+			_log("[color=gray]session with %s: %s[/color]" % [peer_name(peer), state_name(state)])
 			_last_states[peer] = state
 		if _pending_requests.has(peer) and state == Steam.CONNECTION_STATE_CONNECTED:
 			# Sending to a peer accepts its pending request too (for example after selecting it).
-			_log("[color=gray]the session with %s was accepted by sending to it[/color]" % short_id(peer))
+			_log("[color=gray]the session with %s was accepted by sending to it[/color]" % peer_name(peer))
 			_drop_request(peer)
 		var status := ""
 		if _pending_requests.has(peer):
@@ -351,7 +352,9 @@ func _refresh_peers() -> void:
 			status = state_name(state)
 		elif peer in _visible_peers:
 			status = "visible"
-		_peer_list.set_item_text(index, "%d  %s" % [peer, status])
+		var persona := persona_name(peer)
+		var label := str(peer) if persona == "" else "%s · %s" % [persona, short_id(peer)]
+		_peer_list.set_item_text(index, "%s  %s" % [label, status])
 
 
 func _on_peer_selected(index: int) -> void:
@@ -376,7 +379,7 @@ func _refresh_info() -> void:
 		_info_title.text = "Session"
 		_info.text = "Select a peer to see\nthe session with it."
 		return
-	_info_title.text = "Session with %s" % short_id(selected_peer)
+	_info_title.text = "Session with %s" % peer_name(selected_peer)
 	var info: Dictionary = Steam.getSessionConnectionInfo(selected_peer, true, true)
 	var state: int = info.get("connection_state", Steam.CONNECTION_STATE_NONE)
 	var lines := PackedStringArray()
@@ -407,7 +410,8 @@ func _update_arena() -> void:
 		if now - int(avatar["time"]) > AVATAR_TIMEOUT_MSEC:
 			_peer_avatars.erase(peer)
 			continue
-		list.append({"at": avatar["at"], "color": color_of(peer), "label": short_id(peer), "you": false})
+		var persona := persona_name(peer)
+		list.append({"at": avatar["at"], "color": color_of(peer), "label": persona if persona != "" else short_id(peer), "you": false})
 	list.append({"at": my_avatar, "color": color_of(my_steam_id), "label": "you", "you": true})
 	_arena.show_avatars(list)
 
@@ -443,6 +447,21 @@ static func color_of(steam_id: int) -> Color:
 ## The last digits of a Steam ID, enough to tell peers apart in a log.
 static func short_id(steam_id: int) -> String:
 	return "…" + str(steam_id).right(6)
+
+
+## How the demo names a peer: its persona name once known, with the end of its Steam ID.
+func peer_name(steam_id: int) -> String:
+	var persona := persona_name(steam_id)
+	return short_id(steam_id) if persona == "" else "%s (%s)" % [persona, short_id(steam_id)]
+
+
+## A peer's persona name, "" until it is known: GodotSteam's getFriendPersonaName, which this addon stands in
+## for on the local backend (on the Steam backend only GodotSteam's own `Steam` answers it).
+func persona_name(steam_id: int) -> String:
+	var ours := Steam == Engine.get_singleton("SteamNetworkingMessages")
+	if (ours and backend_name != "local") or not Steam.has_method("getFriendPersonaName"):
+		return ""
+	return Steam.getFriendPersonaName(steam_id)
 
 
 ## A readable name for a CONNECTION_STATE_* value.
