@@ -266,6 +266,31 @@ impl SteamNetworkingMessages {
         }
     }
 
+    /// Whether [param steam_id]'s persona name is still to come: [code]true[/code] means
+    /// [signal persona_state_change] will say when it arrived (on the local backend, once that instance is
+    /// heard), [code]false[/code] that [method getFriendPersonaName] has it now. [param require_name_only] is
+    /// accepted for compatibility (there are no avatars offline). Not offered on the Steam backend (use
+    /// GodotSteam's): prints why and returns [code]false[/code].
+    #[func(rename = requestUserInformation)]
+    fn request_user_information(&mut self, steam_id: i64, require_name_only: bool) -> bool {
+        const NAME: &str = "requestUserInformation";
+        let _ = require_name_only;
+        self.drop_backend_stopped_elsewhere();
+        let Some(backend) = self.backend.as_deref() else {
+            self.uninitialised_calls.report(NAME);
+            return false;
+        };
+        let user = SteamId::from_gdscript(steam_id);
+        if !user.is_valid() {
+            godot_error!("[STEAM] {NAME}: {steam_id} is not a valid Steam ID");
+            return false;
+        }
+        backend.request_user_information(user).unwrap_or_else(|| {
+            report_not_offered_on_steam(NAME);
+            false
+        })
+    }
+
     // ---- Networking Messages ----
 
     /// Accepts a session requested by [param remote_steam_id] (see [signal network_messages_session_request]).

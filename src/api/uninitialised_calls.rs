@@ -32,7 +32,7 @@ impl UninitialisedCalls {
 pub fn message(function: &str, count: u64) -> Option<String> {
     // GodotSteam names the Steam interface each function belongs to.
     let interface = match function {
-        "getPersonaName" | "getFriendPersonaName" => "Friends",
+        "getPersonaName" | "getFriendPersonaName" | "requestUserInformation" => "Friends",
         _ => "Networking Messages",
     };
     let text = format!("[STEAM] {interface} class not found when calling: {function}");

@@ -36,8 +36,11 @@ func _names_on_the_local_backend() -> void:
 	t.eq(p.steam.getFriendPersonaName(p.my_id), mine, "%s: our own Steam ID gives our own name" % p.role)
 	t.eq(p.steam.getFriendPersonaName(p.BASE_ID + 1000000), "", "%s: a user never heard of has no name yet" % p.role)
 	t.eq(p.steam.getFriendPersonaName(0), "", "%s: an invalid Steam ID has none" % p.role)
+	t.eq(p.steam.requestUserInformation(p.BASE_ID + 1000000, true), true, "%s: requestUserInformation: a user never heard of is still to come" % p.role)
+	t.eq(p.steam.requestUserInformation(p.my_id, true), false, "%s: requestUserInformation: our own name is known" % p.role)
 	await p.wait_for(func() -> bool: return not changes.is_empty(), "the peer's name")
 	t.eq(p.steam.getFriendPersonaName(p.peer_id), theirs, "%s: the peer's name reads back by its Steam ID" % p.role)
+	t.eq(p.steam.requestUserInformation(p.peer_id, true), false, "%s: requestUserInformation: the peer's name is known now" % p.role)
 	await _seconds(ANNOUNCEMENTS_S)
 	t.eq(changes, [[p.peer_id, PERSONA_CHANGE_NAME | PERSONA_CHANGE_NAME_FIRST_SET]], "%s: one persona_state_change, NAME and NAME_FIRST_SET" % p.role)
 
@@ -47,8 +50,9 @@ func _names_on_steam() -> void:
 	OS.add_logger(log)
 	t.eq(p.steam.getPersonaName(), "", "%s: getPersonaName is GodotSteam's on the Steam backend" % p.role)
 	t.eq(p.steam.getFriendPersonaName(p.peer_id), "", "%s: getFriendPersonaName too" % p.role)
+	t.eq(p.steam.requestUserInformation(p.peer_id, true), false, "%s: requestUserInformation too" % p.role)
 	OS.remove_logger(log)
-	t.eq(log.errors.size(), 2, "%s: each call says why" % p.role)
+	t.eq(log.errors.size(), 3, "%s: each call says why" % p.role)
 	for error in log.errors:
 		t.ok(error.contains("not offered on the Steam backend"), "%s: %s" % [p.role, error])
 	await _seconds(ANNOUNCEMENTS_S)

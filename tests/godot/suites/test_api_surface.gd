@@ -216,6 +216,9 @@ func persona_functions_signal_and_constants_are_godotsteams() -> void:
 	t.eq(arg_names(friend), ["steam_id"], "getFriendPersonaName argument names")
 	t.eq(friend.get("args", [{}])[0].get("type", -1), TYPE_INT, "getFriendPersonaName takes an int Steam ID")
 	t.eq(friend.get("return", {}).get("type", -1), TYPE_STRING, "getFriendPersonaName returns String")
+	var request := method_info("requestUserInformation")
+	t.eq(arg_names(request), ["steam_id", "require_name_only"], "requestUserInformation argument names")
+	t.eq(request.get("return", {}).get("type", -1), TYPE_BOOL, "requestUserInformation returns bool")
 	var change := ClassDB.class_get_signal(CLASS, "persona_state_change")
 	t.eq(arg_names(change), ["steam_id", "flags"], "persona_state_change arguments")
 	check_constants({

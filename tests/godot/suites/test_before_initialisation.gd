@@ -45,11 +45,13 @@ func persona_functions_report_the_friends_class() -> void:
 	OS.add_logger(log)
 	var name: String = steam.getPersonaName()
 	var friend: String = steam.getFriendPersonaName(76561197960265729)
+	var requested: bool = steam.requestUserInformation(76561197960265729, true)
 	OS.remove_logger(log)
-	t.eq([name, friend], ["", ""], "getPersonaName and getFriendPersonaName return \"\"")
+	t.eq([name, friend, requested], ["", "", false], "getPersonaName and getFriendPersonaName return \"\", requestUserInformation false")
 	t.eq(log.errors, [
 		"[STEAM] Friends class not found when calling: getPersonaName",
 		"[STEAM] Friends class not found when calling: getFriendPersonaName",
+		"[STEAM] Friends class not found when calling: requestUserInformation",
 	], "each prints GodotSteam's Friends line")
 
 

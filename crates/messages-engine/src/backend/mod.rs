@@ -173,4 +173,10 @@ pub trait MessagesBackend {
         let _ = user;
         None
     }
+
+    /// `ISteamFriends::RequestUserInformation`: `false` when `user`'s name is known already, `true` when a
+    /// [`BackendEvent::PersonaStateChange`] will say it arrived; `None` on Steam, as [`Self::persona_name`].
+    fn request_user_information(&self, user: SteamId) -> Option<bool> {
+        self.friend_persona_name(user).map(str::is_empty)
+    }
 }
