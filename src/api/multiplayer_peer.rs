@@ -30,7 +30,8 @@ const MAX_MESSAGES_PER_CHANNEL: usize = 4096;
 /// Call [method SteamNetworkingMessages.steamInitEx] first; the peer uses that singleton's backend. The host is
 /// peer 1; a client is [code]CONNECTION_CONNECTING[/code] until the host has assigned its peer ID, and
 /// [signal MultiplayerAPI.connection_failed] fires when the host refuses, does not answer within 10 s, or the
-/// Steam session fails. Peers that vanish are noticed within 10 s (keep-alives). Clients see each other
+/// Steam session fails. Peers that vanish are noticed within 10 s (keep-alives), at once when Steam says their
+/// session closed ([code]RESULT_NO_CONNECTION[/code] to a send), at the next poll either way. Clients see each other
 /// through the host (the host relays). Transfer channels 0 to 31 use Steam channels
 /// [member steam_channel_base] + 1 to + 32; [code]TRANSFER_MODE_UNRELIABLE_ORDERED[/code] is unreliable and
 /// drops any packet older than one already delivered from the same peer on the same channel.
@@ -52,6 +53,10 @@ pub struct SteamMessagesMultiplayerPeer {
     refusing: bool,
     /// The packet `get_packet` last handed to Godot, alive until the next call.
     current_packet: Vec<u8>,
+    /// Users whose session Steam called broken while sending outside `poll`: the protocol hears of them at
+    /// the next `poll`, where Godot expects connection changes (as with ENet), not in the middle of a frame's
+    /// `put_packet` calls.
+    broken_sessions: Vec<SteamId>,
     /// The Steam channel below the peer's channels: control messages use it, transfer channel `c` uses
     /// `steam_channel_base + 1 + c`. Both sides must use the same. Default 16, clear of the small channels
     /// games use with [method SteamNetworkingMessages.sendMessageToUser]. Set it before creating the host or
@@ -79,6 +84,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
             transfer_mode: TransferMode::RELIABLE,
             refusing: false,
             current_packet: Vec::new(),
+            broken_sessions: Vec::new(),
             steam_channel_base: i64::from(DEFAULT_BASE_CHANNEL),
             session_request_filter: Callable::invalid(),
         }
@@ -179,6 +185,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
         let Some(protocol) = self.protocol.as_mut() else {
             return;
         };
+        let broken = &mut self.broken_sessions;
         let moved = with_backend(|backend| {
             // The control channel first (a new peer is known before its data); departures apply in `update`.
             for channel in protocol.steam_channels_in_reading_order() {
@@ -190,8 +197,14 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
                     },
                 );
             }
+            for remote in broken.drain(..) {
+                protocol.handle_session_broken(now, remote);
+            }
             protocol.update(now);
-            flush(protocol, backend, now);
+            flush(protocol, backend, broken);
+            for remote in broken.drain(..) {
+                protocol.handle_session_broken(now, remote);
+            }
         });
         if moved.is_none() {
             // Steam stopped (steamShutdown, here or in GodotSteam): every peer is gone.
@@ -204,8 +217,10 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
         let now = self.now();
         if let Some(protocol) = self.protocol.as_mut() {
             protocol.close(now);
-            let _ = with_backend(|backend| flush(protocol, backend, now));
+            let _ = with_backend(|backend| flush(protocol, backend, &mut self.broken_sessions));
         }
+        // Closed: nobody is left to be told of.
+        self.broken_sessions.clear();
         self.refusing = false;
         self.disconnect_from_sessions();
     }
@@ -220,7 +235,7 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
             godot_error!("[STEAM] disconnect_peer({peer}): {error}");
             return;
         }
-        let _ = with_backend(|backend| flush(protocol, backend, now));
+        let _ = with_backend(|backend| flush(protocol, backend, &mut self.broken_sessions));
         self.emit_events();
     }
 
@@ -417,8 +432,8 @@ impl SteamMessagesMultiplayerPeer {
             };
         }
         protocol.set_refuse_new_connections(self.refusing);
-        let now = self.now();
-        let _ = with_backend(|backend| flush(&mut protocol, backend, now));
+        self.broken_sessions.clear();
+        let _ = with_backend(|backend| flush(&mut protocol, backend, &mut self.broken_sessions));
         self.protocol = Some(protocol);
         self.connect_to_sessions();
         Error::OK
@@ -446,7 +461,8 @@ impl SteamMessagesMultiplayerPeer {
                 // full send window holds back, it waits for the poll's flush instead (offering the backlog
                 // again on every put would cost a burst quadratic time).
                 if !protocol.is_backlogged() {
-                    let _ = with_backend(|backend| flush(protocol, backend, now));
+                    let broken = &mut self.broken_sessions;
+                    let _ = with_backend(|backend| flush(protocol, backend, broken));
                 }
                 Error::OK
             }
@@ -537,9 +553,14 @@ fn with_backend<R>(call: impl FnOnce(&mut dyn MessagesBackend) -> R) -> Option<R
 
 /// Sends what the protocol queued. A user Steam answers with `k_EResultNoConnection` has a broken session
 /// (failed, or closed by the peer, which Steam reports with no callback): it is closed, as Steam asks before a
-/// new one can start, and the protocol told.
-fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend, now: Duration) {
-    let mut broken: Vec<SteamId> = Vec::new();
+/// new one can start, and added to `broken` for the protocol to hear of (see
+/// [`PeerProtocol::handle_session_broken`]).
+fn flush(
+    protocol: &mut PeerProtocol,
+    backend: &mut dyn MessagesBackend,
+    broken: &mut Vec<SteamId>,
+) {
+    let mut found: Vec<SteamId> = Vec::new();
     protocol.flush(&mut |to, channel, reliable, bytes| {
         // No Nagle delay: the protocol batches nothing, and a game's packets should leave at once.
         let flags = if reliable {
@@ -553,18 +574,20 @@ fn flush(protocol: &mut PeerProtocol, backend: &mut dyn MessagesBackend, now: Du
             return false;
         }
         if result == SteamResult::NO_CONNECTION {
-            if !broken.contains(&to) {
-                broken.push(to);
+            if !found.contains(&to) {
+                found.push(to);
             }
         } else if result != SteamResult::OK {
             log::debug!("multiplayer peer: send to {to} on channel {channel} returned {result:?}");
         }
         true
     });
-    for remote in broken {
+    for remote in found {
         log::debug!("multiplayer peer: the session with {remote} is broken; closing it");
         backend.close_session_with_user(remote);
-        protocol.handle_session_broken(now, remote);
+        if !broken.contains(&remote) {
+            broken.push(remote);
+        }
     }
 }
 
