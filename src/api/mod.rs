@@ -42,6 +42,11 @@ pub struct SteamNetworkingMessages {
     message_dictionaries: MessageDictionaries,
     events: Vec<BackendEvent>,
     uninitialised_calls: UninitialisedCalls,
+    /// `SteamAPI_RunCallbacks` is running under [`Self::pump_callbacks`]: a backend stopped meanwhile (by a
+    /// GodotSteam signal handler) waits in `stopped_while_dispatching` until it returns, so that our callback
+    /// objects are not unregistered and freed while Steam is walking its list of them.
+    dispatching_shared_callbacks: bool,
+    stopped_while_dispatching: Vec<Box<dyn MessagesBackend>>,
 }
 
 /// What the last initialisation attempt reported, for `get_steam_init_result`.
@@ -63,6 +68,8 @@ impl IObject for SteamNetworkingMessages {
             message_dictionaries: MessageDictionaries::default(),
             events: Vec::new(),
             uninitialised_calls: UninitialisedCalls::default(),
+            dispatching_shared_callbacks: false,
+            stopped_while_dispatching: Vec::new(),
         }
     }
 
@@ -483,7 +490,9 @@ impl SteamNetworkingMessages {
             let Some(backend) = singleton.backend.as_deref() else {
                 return;
             };
-            backend.shared_callback_pump()
+            let pump = backend.shared_callback_pump();
+            singleton.dispatching_shared_callbacks = pump.is_some();
+            pump
         };
         // Unborrowed: on Steam this runs GodotSteam's callbacks too, and a game's handler of its signals may
         // call any of our functions (GodotSteam's tutorials accept sessions there), even shut us down.
@@ -493,6 +502,8 @@ impl SteamNetworkingMessages {
         let events = {
             let mut singleton = this.bind_mut();
             let singleton = &mut *singleton;
+            singleton.dispatching_shared_callbacks = false;
+            singleton.stopped_while_dispatching.clear();
             singleton.drop_backend_stopped_elsewhere();
             let Some(backend) = singleton.backend.as_deref_mut() else {
                 return;
@@ -533,8 +544,16 @@ impl SteamNetworkingMessages {
     pub fn shut_down(&mut self) {
         if let Some(backend) = self.backend.take() {
             log::info!("{} backend shut down", backend.name());
+            self.retire(backend);
         }
         self.events.clear();
+    }
+
+    /// Drops a stopped backend, or keeps it until Steam's callback loop below us returns.
+    fn retire(&mut self, backend: Box<dyn MessagesBackend>) {
+        if self.dispatching_shared_callbacks {
+            self.stopped_while_dispatching.push(backend);
+        }
     }
 
     fn active_description(&self) -> String {
@@ -563,7 +582,9 @@ impl SteamNetworkingMessages {
                 "[STEAM] Steam was shut down by another part of the game (such as GodotSteam's steamShutdown()); \
                  SteamNetworkingMessages stopped with it. Call steamInit() again once Steam is initialised."
             );
-            self.backend = None;
+            if let Some(backend) = self.backend.take() {
+                self.retire(backend);
+            }
             self.events.clear();
         }
     }
