@@ -170,9 +170,9 @@ func send_chat(text: String) -> int:
 	var flags: int = Steam.NETWORKING_SEND_RELIABLE | Steam.NETWORKING_SEND_AUTORESTART_BROKEN_SESSION
 	var result: int = Steam.sendMessageToUser(selected_peer, text.to_utf8_buffer(), flags, CHAT_CHANNEL)
 	if result == Steam.RESULT_OK:
-		_log("[color=#%s]you → %s:[/color] %s" % [color_of(my_steam_id).to_html(false), peer_name(selected_peer), _escape(text)])
+		_log("[color=#%s]you → %s:[/color] %s" % [color_of(my_steam_id).to_html(false), _escape(peer_name(selected_peer)), _escape(text)])
 	else:
-		_log("[color=salmon]sending to %s failed: result %d[/color]" % [peer_name(selected_peer), result])
+		_log("[color=salmon]sending to %s failed: result %d[/color]" % [_escape(peer_name(selected_peer)), result])
 	return result
 
 
@@ -190,7 +190,7 @@ func send_avatar() -> int:
 	if result == Steam.RESULT_NO_CONNECTION:
 		_stalled[selected_peer] = true
 		_log("[color=gray]the session with %s is %s: avatar positions paused until it talks again or you select it[/color]" % [
-			peer_name(selected_peer), state_name(session_state(selected_peer))])
+			_escape(peer_name(selected_peer)), state_name(session_state(selected_peer))])
 	return result
 
 
@@ -199,7 +199,7 @@ func _receive_chat() -> void:
 		var sender: int = message["identity"]
 		var text: String = message["payload"].get_string_from_utf8()
 		_heard_from(sender)
-		_log("[color=#%s]%s:[/color] %s" % [color_of(sender).to_html(false), peer_name(sender), _escape(text)])
+		_log("[color=#%s]%s:[/color] %s" % [color_of(sender).to_html(false), _escape(peer_name(sender)), _escape(text)])
 		chat_received.emit(sender, text)
 
 
@@ -239,10 +239,10 @@ func _on_session_request(remote_steam_id: int) -> void:
 		return
 	if _auto_accept.button_pressed:
 		var accepted: bool = Steam.acceptSessionWithUser(remote_steam_id)
-		_log("[color=gray]session request from %s: accepted automatically (%s)[/color]" % [peer_name(remote_steam_id), accepted])
+		_log("[color=gray]session request from %s: accepted automatically (%s)[/color]" % [_escape(peer_name(remote_steam_id)), accepted])
 		session_requested.emit(remote_steam_id, accepted)
 		return
-	_log("[color=gray]session request from %s: accept it on the left[/color]" % peer_name(remote_steam_id))
+	_log("[color=gray]session request from %s: accept it on the left[/color]" % _escape(peer_name(remote_steam_id)))
 	var row := HBoxContainer.new()
 	var label := Label.new()
 	label.text = "%s wants to talk" % peer_name(remote_steam_id)
@@ -262,7 +262,7 @@ func _on_session_request(remote_steam_id: int) -> void:
 ## Accepts the session `remote_steam_id` asked for; messages it sent so far are then delivered.
 func accept_session(remote_steam_id: int) -> bool:
 	var accepted: bool = Steam.acceptSessionWithUser(remote_steam_id)
-	_log("[color=gray]accepted the session with %s (%s)[/color]" % [peer_name(remote_steam_id), accepted])
+	_log("[color=gray]accepted the session with %s (%s)[/color]" % [_escape(peer_name(remote_steam_id)), accepted])
 	_drop_request(remote_steam_id)
 	select_peer(remote_steam_id)
 	return accepted
@@ -270,7 +270,7 @@ func accept_session(remote_steam_id: int) -> bool:
 
 func _on_session_failed(reason: int, remote_steam_id: int, connection_state: int, debug_message: String) -> void:
 	_log("[color=salmon]session with %s failed (reason %d, state %s): %s[/color]" % [
-		peer_name(remote_steam_id), reason, state_name(connection_state), _escape(debug_message)])
+		_escape(peer_name(remote_steam_id)), reason, state_name(connection_state), _escape(debug_message)])
 	_stalled[remote_steam_id] = true
 	_drop_request(remote_steam_id)
 	session_failed.emit(remote_steam_id, reason, debug_message)
@@ -339,11 +339,11 @@ func _refresh_peers() -> void:
 		var peer := _peers[index]
 		var state := session_state(peer)
 		if state != _last_states.get(peer, Steam.CONNECTION_STATE_NONE):
-			_log("[color=gray]session with %s: %s[/color]" % [peer_name(peer), state_name(state)])
+			_log("[color=gray]session with %s: %s[/color]" % [_escape(peer_name(peer)), state_name(state)])
 			_last_states[peer] = state
 		if _pending_requests.has(peer) and state == Steam.CONNECTION_STATE_CONNECTED:
 			# Sending to a peer accepts its pending request too (for example after selecting it).
-			_log("[color=gray]the session with %s was accepted by sending to it[/color]" % peer_name(peer))
+			_log("[color=gray]the session with %s was accepted by sending to it[/color]" % _escape(peer_name(peer)))
 			_drop_request(peer)
 		var status := ""
 		if _pending_requests.has(peer):
@@ -450,6 +450,7 @@ static func short_id(steam_id: int) -> String:
 
 
 ## How the demo names a peer: its persona name once known, with the end of its Steam ID.
+## Plain text: escape it for the BBCode log.
 func peer_name(steam_id: int) -> String:
 	var persona := persona_name(steam_id)
 	return short_id(steam_id) if persona == "" else "%s (%s)" % [persona, short_id(steam_id)]

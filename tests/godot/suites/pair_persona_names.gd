@@ -18,7 +18,10 @@ var changes: Array = []
 
 func _initialize() -> void:
 	p = Peer.new(self, t)
-	p.steam.persona_state_change.connect(func(steam_id: int, flags: int) -> void: changes.append([steam_id, flags]))
+	# Only the peer's: other instances of the same app on this machine announce themselves too.
+	p.steam.persona_state_change.connect(func(steam_id: int, flags: int) -> void:
+		if steam_id == p.peer_id:
+			changes.append([steam_id, flags]))
 	if p.backend == "local":
 		await _names_on_the_local_backend()
 	else:

@@ -236,9 +236,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         )
         .map_err(|error| failed(format!("cannot start the ENet host: {error:?}")))?;
         log::info!("local backend: Steam ID {local_id} on {local_address}");
+        // The configuration refuses names a presence cannot carry; a config built in code gets the default.
         let persona_name = config
             .persona_name
             .clone()
+            .filter(|name| !name.is_empty() && !name.chars().any(char::is_control))
             .unwrap_or_else(|| LocalConfig::default_persona_name(local_id));
         Ok(Self {
             local_id,

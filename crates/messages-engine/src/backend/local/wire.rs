@@ -233,10 +233,16 @@ pub fn decode_presence(bytes: &[u8]) -> Option<Presence> {
         return None;
     }
     let name_len = usize::from(bytes[PRESENCE_FIXED_LEN - 1]);
-    if name_len > PERSONA_NAME_MAX_BYTES || bytes.len() != PRESENCE_FIXED_LEN + name_len {
+    if name_len == 0
+        || name_len > PERSONA_NAME_MAX_BYTES
+        || bytes.len() != PRESENCE_FIXED_LEN + name_len
+    {
         return None;
     }
-    let persona_name = std::str::from_utf8(&bytes[PRESENCE_FIXED_LEN..]).ok()?;
+    // What the configuration would refuse is not a name either.
+    let persona_name = std::str::from_utf8(&bytes[PRESENCE_FIXED_LEN..])
+        .ok()
+        .filter(|name| !name.chars().any(char::is_control))?;
     let steam_id = SteamId(read_u64(&bytes[8..16]));
     steam_id.is_valid().then(|| Presence {
         steam_id,
@@ -374,7 +380,7 @@ mod tests {
     #[test]
     fn presence_round_trips_and_rejects_other_datagrams() {
         let id = SteamId(76_561_197_960_265_729);
-        for name in ["", "Ada", "Zoë 🦀"] {
+        for name in ["Ada", "Zoë 🦀", "Smith, Ada"] {
             let announced = presence(id, 480, name);
             assert_eq!(
                 decode_presence(&encode_presence(&announced)),
@@ -413,6 +419,10 @@ mod tests {
         let last = invalid.len() - 1;
         invalid[last] = 0xff;
         assert_eq!(decode_presence(&invalid), None, "not UTF-8");
+        for name in ["", "a\u{7}b"] {
+            let bytes = encode_presence(&presence(SteamId(76_561_197_960_265_729), 480, name));
+            assert_eq!(decode_presence(&bytes), None, "{name:?}");
+        }
     }
 
     #[test]
