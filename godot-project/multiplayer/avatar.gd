@@ -12,6 +12,11 @@ var steam_id := 0
 ## Whether this avatar is the local player's.
 var mine := false
 var color := Color.WHITE
+## The player's persona name once known ("" until then): shown instead of the peer ID.
+var persona := "":
+	set(value):
+		persona = value
+		queue_redraw()
 
 
 func _init() -> void:
@@ -32,5 +37,6 @@ func _draw() -> void:
 	draw_rect(square, color)
 	if mine:
 		draw_rect(square, Color.WHITE, false, 2.0)
-	var label := "you (%d)" % peer_id if mine else "peer %d" % peer_id
+	var who := "peer %d" % peer_id if persona == "" else persona
+	var label := "you: %s" % who if mine else who
 	draw_string(ThemeDB.fallback_font, Vector2(-SIZE / 2.0, SIZE / 2.0 + 13.0), label, HORIZONTAL_ALIGNMENT_LEFT, -1, 12, color)

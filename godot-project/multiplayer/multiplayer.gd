@@ -63,6 +63,7 @@ func _ready() -> void:
 		_fail("Steam did not start: %s" % init["verbal"])
 		return
 	my_steam_id = SteamNetworkingMessages.getSteamID()
+	SteamNetworkingMessages.persona_state_change.connect(_on_persona_state_change)
 	get_window().title = "Steam ID %d · %s · multiplayer demo" % [my_steam_id, "host" if host_steam_id == 0 else "client"]
 
 	multiplayer.peer_connected.connect(_on_peer_connected)
@@ -153,7 +154,23 @@ func _spawn_avatar(data: Variant) -> Node:
 	avatar.color = _color_of(avatar.steam_id)
 	avatar.position = start_of(avatar.steam_id)
 	avatar.set_multiplayer_authority(avatar.peer_id)
+	avatar.persona = persona_name(avatar.steam_id)
 	return avatar
+
+
+## A player's persona name, "" until it is known. GodotSteam's getFriendPersonaName, which this addon answers
+## on the local backend only (on Steam, GodotSteam's own Steam singleton does).
+func persona_name(steam_id: int) -> String:
+	if SteamNetworkingMessages.getBackend() != "local":
+		return ""
+	return SteamNetworkingMessages.getFriendPersonaName(steam_id)
+
+
+func _on_persona_state_change(steam_id: int, _flags: int) -> void:
+	for avatar in _players.get_children():
+		if avatar.steam_id == steam_id:
+			avatar.persona = persona_name(steam_id)
+	_refresh_header()
 
 
 func _on_peer_connected(id: int) -> void:
@@ -356,7 +373,9 @@ func _log(text: String) -> void:
 func _refresh_header() -> void:
 	var role := "host" if host_steam_id == 0 else "client of %d" % host_steam_id
 	var me := multiplayer.get_unique_id() if multiplayer.multiplayer_peer != null else 0
-	_header.text = "Steam ID %d · %s · peer %d · %d other(s)" % [my_steam_id, role, me, multiplayer.get_peers().size() if me != 0 else 0]
+	var name := persona_name(my_steam_id)
+	_header.text = "%sSteam ID %d · %s · peer %d · %d other(s)" % [
+		"" if name == "" else name + " · ", my_steam_id, role, me, multiplayer.get_peers().size() if me != 0 else 0]
 
 
 func _on_chat_submitted(text: String) -> void:
