@@ -591,3 +591,31 @@ fn the_first_message_of_a_frame_leaves_at_once_and_the_rest_at_its_end() {
     world.step();
     assert_eq!(world.receive(2, 0), vec![b"later".to_vec()]);
 }
+
+/// A player who comes back under another name: the others get `persona_state_change` with NAME alone (the
+/// name was set before), and the new name reads back.
+#[test]
+fn a_known_player_back_under_another_name_is_a_name_change() {
+    use messages_engine::steam_types::persona_change::{NAME, NAME_FIRST_SET};
+    let mut world = World::new(2, 33, Conditions::default());
+    let name_changes_at_1 = |world: &mut World| -> Vec<i32> {
+        world
+            .take_events(1)
+            .into_iter()
+            .filter_map(|event| match event {
+                BackendEvent::PersonaStateChange { user, flags } if user == id(2) => Some(flags),
+                _ => None,
+            })
+            .collect()
+    };
+    world.run_until(Duration::from_secs(5), "1 hears 2's name", |world| {
+        world.backend(1).friend_persona_name(id(2)) == Some("Player 2")
+    });
+    assert_eq!(name_changes_at_1(&mut world), vec![NAME | NAME_FIRST_SET]);
+    world.kill(2);
+    assert!(world.start_named(2, Some("Bob")));
+    world.run_until(Duration::from_secs(5), "1 hears 2's new name", |world| {
+        world.backend(1).friend_persona_name(id(2)) == Some("Bob")
+    });
+    assert_eq!(name_changes_at_1(&mut world), vec![NAME]);
+}

@@ -73,6 +73,11 @@ impl Simulation {
 
     /// Starts the process with local ID `local` (again, if it ran before); false if it is running.
     pub fn start(&mut self, local: usize) -> bool {
+        self.start_named(local, None)
+    }
+
+    /// As [`Self::start`], its player named `persona_name` (else the default name).
+    pub fn start_named(&mut self, local: usize, persona_name: Option<&str>) -> bool {
         if self.backends.get(local).is_none_or(Option::is_some) || local == 0 {
             return false;
         }
@@ -85,6 +90,7 @@ impl Simulation {
                 .collect(),
             app_id: APP_ID,
             seed: Some(self.seed.wrapping_mul(1_000_003).wrapping_add(self.runs)),
+            persona_name: persona_name.map(str::to_owned),
             ..LocalConfig::default()
         };
         let Ok(socket) = self.network.bind(address(local)) else {
