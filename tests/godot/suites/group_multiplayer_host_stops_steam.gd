@@ -10,6 +10,7 @@
 extends SceneTree
 
 const Check = preload("res://lib/check.gd")
+const ErrorLog = preload("res://lib/error_log.gd")
 const Group = preload("res://lib/group.gd")
 const RpcNode = preload("res://lib/rpc_node.gd")
 ## Far below the peer timeout (10 s), far above the few frames it takes.
@@ -19,15 +20,6 @@ const RPCS_PER_FRAME := 5
 var t := Check.new()
 var g: Group
 var rpc_node: Node
-
-
-## Collects the errors (not warnings) Godot reports while it is installed.
-class ErrorLog extends Logger:
-	var errors: Array[String] = []
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String, _editor_notify: bool, error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		if error_type == ERROR_TYPE_ERROR:
-			errors.append(code + rationale)
 
 
 func _initialize() -> void:

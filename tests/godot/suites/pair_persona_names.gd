@@ -5,6 +5,7 @@
 extends SceneTree
 
 const Check = preload("res://lib/check.gd")
+const ErrorLog = preload("res://lib/error_log.gd")
 const Peer = preload("res://lib/peer.gd")
 const PERSONA_CHANGE_NAME := 1
 const PERSONA_CHANGE_NAME_FIRST_SET := 1024
@@ -60,14 +61,6 @@ func _names_on_steam() -> void:
 		t.ok(error.contains("not offered on the Steam backend"), "%s: %s" % [p.role, error])
 	await _seconds(ANNOUNCEMENTS_S)
 	t.eq(changes, [], "%s: no persona_state_change from us on Steam" % p.role)
-
-
-## Collects the errors Godot reports while it is installed.
-class ErrorLog extends Logger:
-	var errors: Array[String] = []
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String, _editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		errors.append(code + rationale)
 
 
 func _seconds(seconds: float) -> void:

@@ -3,6 +3,7 @@
 extends SceneTree
 
 const Check = preload("res://lib/check.gd")
+const ErrorLog = preload("res://lib/error_log.gd")
 
 var t := Check.new()
 var steam: Object
@@ -17,14 +18,6 @@ func _init() -> void:
 	init_result_is_empty_before_any_attempt()
 	shutdown_and_run_callbacks_are_harmless()
 	t.finish(self)
-
-
-## Collects the errors Godot reports while it is installed.
-class ErrorLog extends Logger:
-	var errors: Array[String] = []
-
-	func _log_error(_function: String, _file: String, _line: int, code: String, rationale: String, _editor_notify: bool, _error_type: int, _script_backtraces: Array[ScriptBacktrace]) -> void:
-		errors.append(code + rationale)
 
 
 func polling_every_frame_prints_godotsteams_error_once_then_a_count() -> void:

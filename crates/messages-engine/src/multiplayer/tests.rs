@@ -65,6 +65,17 @@ fn hand_over(
     }
 }
 
+/// A host (protocol 0) and a client (protocol 1) it has welcomed, at `now`.
+fn host_and_client(now: Duration) -> (PeerProtocol, PeerProtocol) {
+    let mut host = protocol(0);
+    let mut client = protocol(1);
+    host.host(now, 4).unwrap();
+    client.client(now, steam_id(0)).unwrap();
+    deliver(now, &mut client, &mut host);
+    deliver(now, &mut host, &mut client);
+    (host, client)
+}
+
 fn events_of(protocol: &mut PeerProtocol) -> Vec<PeerEvent> {
     std::iter::from_fn(|| protocol.next_event()).collect()
 }
@@ -1047,12 +1058,7 @@ fn a_departure_waits_for_unread_packets_one_frame_at_most() {
 #[test]
 fn the_host_may_address_a_client_that_left_until_godot_is_told() {
     let now = secs(1);
-    let mut host = protocol(0);
-    let mut client = protocol(1);
-    host.host(now, 4).unwrap();
-    client.client(now, steam_id(0)).unwrap();
-    deliver(now, &mut client, &mut host);
-    deliver(now, &mut host, &mut client);
+    let (mut host, mut client) = host_and_client(now);
     let id = client.unique_id();
     assert_eq!(events_of(&mut host), vec![PeerConnected(id)]);
     client.send(now, 1, 0, Reliable, b"last words").unwrap();
@@ -1133,11 +1139,7 @@ fn a_client_may_address_a_peer_that_left_until_godot_is_told() {
 #[test]
 fn a_client_whose_session_steam_calls_broken_is_gone_at_once() {
     let now = secs(1);
-    let mut host = protocol(0);
-    let mut client = protocol(1);
-    host.host(now, 4).unwrap();
-    client.client(now, steam_id(0)).unwrap();
-    deliver(now, &mut client, &mut host);
+    let (mut host, _client) = host_and_client(now);
     let id = host.connected_peers()[0];
     assert_eq!(events_of(&mut host), vec![PeerConnected(id)]);
     host.handle_session_broken(now, steam_id(1));
@@ -1149,12 +1151,7 @@ fn a_client_whose_session_steam_calls_broken_is_gone_at_once() {
 #[test]
 fn a_connected_client_whose_session_with_the_host_is_broken_is_disconnected_at_once() {
     let now = secs(1);
-    let mut host = protocol(0);
-    let mut client = protocol(1);
-    host.host(now, 4).unwrap();
-    client.client(now, steam_id(0)).unwrap();
-    deliver(now, &mut client, &mut host);
-    deliver(now, &mut host, &mut client);
+    let (_host, mut client) = host_and_client(now);
     assert_eq!(client.connection_status(), Connected);
     events_of(&mut client);
     client.handle_session_broken(now, steam_id(0));
