@@ -2,7 +2,6 @@
 //! duplicates and drops datagrams, on real loopback sockets and the real clock.
 
 use std::collections::HashMap;
-use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use messages_engine::backend::config::LocalConfig;
@@ -12,17 +11,20 @@ use messages_engine::backend::{BackendEvent, MessagesBackend};
 use messages_engine::steam_types::{SteamId, SteamResult, send_flags};
 use udp_relay::{Impairment, Relay};
 
+mod common;
+use common::loopback_socket;
+
 /// An app ID no game uses: these backends announce themselves on the same-machine port range, and must not show
 /// up in a running game's or the Godot suites' `getVisiblePeers()`.
 const TEST_APP_ID: u32 = 3_999_999_002;
 
 fn pair_through(impairment: Impairment) -> (LocalBackend, LocalBackend, SteamId, SteamId, Relay) {
     let (a_id, b_id) = (LocalConfig::steam_id_of(1), LocalConfig::steam_id_of(2));
-    let b_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b_socket = loopback_socket();
     let relay = Relay::start(b_socket.local_addr().unwrap(), impairment, 99).unwrap();
     let a = LocalBackend::with_socket(
         a_id,
-        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        loopback_socket(),
         LocalConfig {
             peers: vec![(b_id, relay.for_a)],
             app_id: TEST_APP_ID,
