@@ -6,5 +6,6 @@
 //! the Steam API stand-in the tests use is one.
 
 pub mod backend;
+pub mod lobby;
 pub mod multiplayer;
 pub mod steam_types;
