@@ -20,6 +20,7 @@
 //! signals.
 
 pub mod limits;
+pub mod links;
 pub mod search;
 pub mod wire;
 
@@ -251,6 +252,10 @@ pub struct LobbyProtocol {
     next_request: u32,
     /// What the last search found: `getLobbyData` and `getNumLobbyMembers` answer for these too.
     found: HashMap<SteamId, Summary>,
+    /// Members that rejoined this instance as the new owner of a lobby before it noticed the old owner gone
+    /// (their link to it ended first), and since when: answered once it takes over, or told they are out
+    /// after [`REJOIN_GRACE`] if the old owner stays.
+    early_rejoins: HashMap<SteamId, Vec<(SteamId, Duration)>>,
     outgoing: VecDeque<(SteamId, LobbyMessage)>,
     events: VecDeque<LobbyEvent>,
 }
@@ -267,6 +272,7 @@ impl LobbyProtocol {
             filters: Filters::default(),
             next_request: 1,
             found: HashMap::new(),
+            early_rejoins: HashMap::new(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -656,7 +662,7 @@ impl LobbyProtocol {
             LobbyMessage::Leave { lobby } => {
                 self.drop_member(SteamId(lobby), from, member_state::LEFT)
             }
-            LobbyMessage::Rejoin { lobby } => self.on_rejoin(from, SteamId(lobby)),
+            LobbyMessage::Rejoin { lobby } => self.on_rejoin(now, from, SteamId(lobby)),
             LobbyMessage::SetMemberData { lobby, key, value } => {
                 let lobby = SteamId(lobby);
                 if self.owns_with_member(lobby, from)
@@ -708,9 +714,21 @@ impl LobbyProtocol {
                 } else {
                     member_state::DISCONNECTED
                 };
+                let me = self.me;
                 let Some(replica) = self.replica_from(lobby, from) else {
                     return;
                 };
+                if user == me {
+                    // The owner no longer counts this instance in: it is out of the lobby.
+                    self.lobbies.remove(&lobby);
+                    self.events.push_back(LobbyEvent::ChatUpdate {
+                        lobby,
+                        changed: me,
+                        making_change: me,
+                        state,
+                    });
+                    return;
+                }
                 if user != replica.owner && replica.remove_member(user) {
                     self.events.push_back(LobbyEvent::ChatUpdate {
                         lobby,
@@ -882,6 +900,20 @@ impl LobbyProtocol {
                 self.drop_member(lobby, user, member_state::DISCONNECTED);
             }
         }
+        let mut refused = Vec::new();
+        self.early_rejoins.retain(|&lobby, rejoins| {
+            rejoins.retain(|&(user, since)| {
+                let waiting = now.saturating_sub(since) < REJOIN_GRACE;
+                if !waiting {
+                    refused.push((user, lobby));
+                }
+                waiting
+            });
+            !rejoins.is_empty()
+        });
+        for (user, lobby) in refused {
+            self.send_out(user, lobby);
+        }
     }
 
     // ---- owner side -------------------------------------------------------------------------------
@@ -952,20 +984,32 @@ impl LobbyProtocol {
         self.send(from, LobbyMessage::Welcome(snapshot));
     }
 
-    fn on_rejoin(&mut self, from: SteamId, lobby: SteamId) {
+    fn on_rejoin(&mut self, now: Duration, from: SteamId, lobby: SteamId) {
         let me = self.me;
         let Some(state) = self.lobbies.get_mut(&lobby) else {
+            self.send_out(from, lobby);
             return;
         };
-        if state.owner != me || state.member(from).is_none() {
-            self.send(
-                from,
-                LobbyMessage::Gone {
-                    lobby: lobby.0,
-                    member: from.0,
-                    state: member_state::DISCONNECTED,
-                },
-            );
+        if state.member(from).is_none() || from == me {
+            self.send_out(from, lobby);
+            return;
+        }
+        if state.owner != me {
+            // Would this instance be the heir if the owner were gone? Then the owner is likely gone and
+            // this instance has not noticed yet.
+            let heir = state
+                .members
+                .iter()
+                .map(|member| member.user)
+                .find(|&user| user != state.owner);
+            if heir == Some(me) {
+                self.early_rejoins
+                    .entry(lobby)
+                    .or_default()
+                    .push((from, now));
+            } else {
+                self.send_out(from, lobby);
+            }
             return;
         }
         if let Some((missing, _)) = &mut state.awaiting_rejoin {
@@ -973,6 +1017,18 @@ impl LobbyProtocol {
         }
         let snapshot = state.snapshot(lobby);
         self.send(from, LobbyMessage::Welcome(snapshot));
+    }
+
+    /// Tells `user` it is not a member of `lobby` (as far as this instance, the owner it turned to, knows).
+    fn send_out(&mut self, user: SteamId, lobby: SteamId) {
+        self.send(
+            user,
+            LobbyMessage::Gone {
+                lobby: lobby.0,
+                member: user.0,
+                state: member_state::DISCONNECTED,
+            },
+        );
     }
 
     /// Owner: `user` is no longer a member (it left, or vanished).
@@ -1196,6 +1252,10 @@ impl LobbyProtocol {
         });
         if heir != me {
             self.send(heir, LobbyMessage::Rejoin { lobby: lobby.0 });
+            return;
+        }
+        for (user, _) in self.early_rejoins.remove(&lobby).unwrap_or_default() {
+            self.on_rejoin(now, user, lobby);
         }
     }
 

@@ -604,3 +604,41 @@ fn a_join_the_owner_never_answers_fails_after_the_timeout() {
         [(lobby, enter_response::ERROR)]
     );
 }
+
+#[test]
+fn a_member_that_rejoins_the_heir_before_the_heir_notices_the_owner_gone_stays_in() {
+    // Seen on loopback: 2's link to the vanished owner timed out before 1's did.
+    let (mut world, lobby) = World::lobby_of(3);
+    world.alive[0] = false;
+    world.nodes[2].handle_link_lost(world.now, user(0));
+    world.settle();
+    assert_eq!(
+        world.nodes[1].owner(lobby),
+        Some(user(0)),
+        "1 has not noticed yet"
+    );
+    world.nodes[1].handle_link_lost(world.now, user(0));
+    world.settle();
+    for index in 1..3 {
+        assert_eq!(
+            world.nodes[index].owner(lobby),
+            Some(user(1)),
+            "node {index}"
+        );
+        assert_eq!(world.nodes[index].members(lobby), [user(1), user(2)]);
+    }
+    world.advance(REJOIN_GRACE * 2);
+    assert_eq!(world.nodes[2].members(lobby), [user(1), user(2)]);
+}
+
+#[test]
+fn a_member_that_lost_only_its_own_link_to_a_live_owner_is_told_it_is_out() {
+    let (mut world, lobby) = World::lobby_of(3);
+    // 2 alone lost the owner (a cut between them); 1 still hears 0.
+    world.nodes[2].handle_link_lost(world.now, user(0));
+    world.settle();
+    world.advance(REJOIN_GRACE);
+    assert_eq!(world.nodes[2].members(lobby), []);
+    assert_eq!(world.nodes[1].owner(lobby), Some(user(0)));
+    assert!(chat_updates(&world.take_events(2)).contains(&(user(2), member_state::DISCONNECTED)));
+}

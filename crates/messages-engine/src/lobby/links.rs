@@ -1,0 +1,282 @@
+//! The lobby protocol's links: one ENet connection per pair of instances, on a socket of the lobby's own, so
+//! lobby traffic never mixes with Networking Messages sessions (a lobby link is no session: nobody accepts
+//! it, and closing a session leaves lobbies alone).
+//!
+//! The side that dials first says HELLO (its Steam ID and the one it dials); the other side believes the
+//! claim only if the connection comes from the lobby address that user announces, so an instance cannot
+//! speak for another. Then each packet is one [`LobbyMessage`]. Messages to a user wait while its link
+//! connects; a link that ends (disconnected, timed out, never connected) is reported once as lost.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rusty_enet::{Host, HostSettings, Packet, PeerID, Socket};
+
+use super::wire::{self, LobbyMessage};
+use crate::steam_types::SteamId;
+
+/// Largest lobby packet: a snapshot of a full lobby with all its data fits several times over.
+pub const MAX_PACKET_BYTES: usize = 4 * 1024 * 1024;
+/// Most links at once: every same-machine instance and configured peer, with room to spare.
+pub const MAX_LINKS: usize = 512;
+/// ENet's timeouts for a lobby link (limit, minimum ms, maximum ms): a vanished instance leaves its
+/// lobbies within seconds, as a Steam user who lost their connection does.
+const LINK_TIMEOUT: (u32, u32, u32) = (32, 3_000, 5_000);
+const TAG_HELLO: u8 = 0;
+const TAG_MESSAGE: u8 = 1;
+const HELLO_LEN: usize = 1 + 8 + 8;
+/// Messages waiting for one link to connect, at most: a peer that never answers cannot grow them for ever.
+const MAX_WAITING: usize = 1024;
+
+/// What the links bring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkEvent {
+    Message {
+        from: SteamId,
+        message: LobbyMessage,
+    },
+    /// The link with `user` ended; messages to it open a new one.
+    Lost { user: SteamId },
+}
+
+#[derive(Debug)]
+enum Link {
+    /// We dialed `user`; messages wait until it connects.
+    Dialing {
+        user: SteamId,
+        waiting: Vec<Vec<u8>>,
+    },
+    /// Someone dialed us and has not said who it is yet.
+    Unnamed,
+    Ready {
+        user: SteamId,
+    },
+}
+
+/// The lobby links of one instance.
+pub struct LobbyLinks<S: Socket<Address = SocketAddr>> {
+    host: Host<S>,
+    me: SteamId,
+    links: HashMap<PeerID, Link>,
+    /// The link each user's messages go over.
+    by_user: HashMap<SteamId, PeerID>,
+}
+
+impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
+    /// Links of user `me` over `socket`, on `time`'s clock.
+    pub fn new(
+        socket: S,
+        me: SteamId,
+        time: impl Fn() -> Duration + Send + Sync + 'static,
+        seed: Option<u64>,
+    ) -> Result<Self, String> {
+        let mut host = Host::new(
+            socket,
+            HostSettings {
+                peer_limit: MAX_LINKS,
+                channel_limit: 1,
+                time: Box::new(time),
+                checksum: Some(Box::new(crate::backend::local::ENET_CHECKSUM)),
+                seed: seed.map(|seed| seed as u32),
+                ..HostSettings::default()
+            },
+        )
+        .map_err(|error| format!("cannot start the lobby links: {error:?}"))?;
+        host.set_maximum_packet_size(MAX_PACKET_BYTES)
+            .map_err(|error| format!("{error:?}"))?;
+        Ok(Self {
+            host,
+            me,
+            links: HashMap::new(),
+            by_user: HashMap::new(),
+        })
+    }
+
+    /// Sends `message` to `to`, dialing `address` (its lobby address) first if there is no link.
+    pub fn send(&mut self, to: SteamId, address: Option<SocketAddr>, message: &LobbyMessage) {
+        let mut bytes = Vec::with_capacity(64);
+        bytes.push(TAG_MESSAGE);
+        bytes.extend_from_slice(&wire::encode(message));
+        if bytes.len() > MAX_PACKET_BYTES {
+            log::warn!("lobby: a message to {to} is past {MAX_PACKET_BYTES} bytes; not sent");
+            return;
+        }
+        if let Some(&peer) = self.by_user.get(&to) {
+            match self.links.get_mut(&peer) {
+                Some(Link::Dialing { waiting, .. }) => {
+                    if waiting.len() < MAX_WAITING {
+                        waiting.push(bytes);
+                    }
+                }
+                Some(Link::Ready { .. }) => self.send_bytes(peer, &bytes),
+                Some(Link::Unnamed) | None => {}
+            }
+            return;
+        }
+        let Some(address) = address else {
+            log::warn!("lobby: no address for {to}; a message to it is dropped");
+            return;
+        };
+        match self.host.connect(address, 1, 0) {
+            Ok(peer) => {
+                peer.set_timeout(LINK_TIMEOUT.0, LINK_TIMEOUT.1, LINK_TIMEOUT.2);
+                let id = peer.id();
+                self.links.insert(
+                    id,
+                    Link::Dialing {
+                        user: to,
+                        waiting: vec![bytes],
+                    },
+                );
+                self.by_user.insert(to, id);
+            }
+            Err(_) => log::warn!("lobby: no free link for {to}; a message to it is dropped"),
+        }
+    }
+
+    /// Takes what arrived; `lobby_address_of` says where each user's lobby links come from.
+    pub fn poll(
+        &mut self,
+        lobby_address_of: impl Fn(SteamId) -> Option<SocketAddr>,
+        events: &mut Vec<LinkEvent>,
+    ) {
+        loop {
+            let event = match self.host.service() {
+                Ok(Some(event)) => event.no_ref(),
+                Ok(None) => break,
+                Err(error) => {
+                    log::warn!("lobby links: socket error: {error:?}");
+                    break;
+                }
+            };
+            match event {
+                rusty_enet::EventNoRef::Connect { peer, .. } => self.on_connect(peer),
+                rusty_enet::EventNoRef::Disconnect { peer, .. } => self.on_disconnect(peer, events),
+                rusty_enet::EventNoRef::Receive { peer, packet, .. } => {
+                    self.on_packet(peer, packet.data(), &lobby_address_of, events)
+                }
+            }
+        }
+    }
+
+    fn on_connect(&mut self, peer: PeerID) {
+        match self.links.get_mut(&peer) {
+            Some(Link::Dialing { user, waiting }) => {
+                let (user, waiting) = (*user, std::mem::take(waiting));
+                self.links.insert(peer, Link::Ready { user });
+                let mut hello = Vec::with_capacity(HELLO_LEN);
+                hello.push(TAG_HELLO);
+                hello.extend_from_slice(&self.me.0.to_le_bytes());
+                hello.extend_from_slice(&user.0.to_le_bytes());
+                self.send_bytes(peer, &hello);
+                for bytes in waiting {
+                    self.send_bytes(peer, &bytes);
+                }
+            }
+            _ => {
+                self.links.insert(peer, Link::Unnamed);
+                self.host.peer_mut(peer).set_timeout(
+                    LINK_TIMEOUT.0,
+                    LINK_TIMEOUT.1,
+                    LINK_TIMEOUT.2,
+                );
+            }
+        }
+    }
+
+    fn on_disconnect(&mut self, peer: PeerID, events: &mut Vec<LinkEvent>) {
+        let user = match self.links.remove(&peer) {
+            Some(Link::Dialing { user, .. } | Link::Ready { user }) => user,
+            Some(Link::Unnamed) | None => return,
+        };
+        if self.by_user.get(&user) == Some(&peer) {
+            self.by_user.remove(&user);
+            events.push(LinkEvent::Lost { user });
+        }
+    }
+
+    fn on_packet(
+        &mut self,
+        peer: PeerID,
+        bytes: &[u8],
+        lobby_address_of: &impl Fn(SteamId) -> Option<SocketAddr>,
+        events: &mut Vec<LinkEvent>,
+    ) {
+        match (self.links.get(&peer), bytes.first()) {
+            (Some(Link::Unnamed), Some(&TAG_HELLO)) if bytes.len() == HELLO_LEN => {
+                let from = SteamId(u64::from_le_bytes(
+                    bytes[1..9].try_into().unwrap_or_default(),
+                ));
+                let to = SteamId(u64::from_le_bytes(
+                    bytes[9..17].try_into().unwrap_or_default(),
+                ));
+                let address = self.host.peer_mut(peer).address();
+                if to != self.me || !from.is_valid() || lobby_address_of(from) != address {
+                    log::warn!(
+                        "lobby: refused a link claiming to be {from} from {address:?}, not where {from} announces its lobbies"
+                    );
+                    self.drop_link(peer);
+                    return;
+                }
+                self.links.insert(peer, Link::Ready { user: from });
+                // Answers go back over the link the user opened, unless ours is already up.
+                self.by_user.entry(from).or_insert(peer);
+            }
+            (Some(&Link::Ready { user }), Some(&TAG_MESSAGE)) => match wire::decode(&bytes[1..]) {
+                Ok(message) => events.push(LinkEvent::Message {
+                    from: user,
+                    message,
+                }),
+                Err(error) => {
+                    log::warn!("lobby: {user} sent a bad message ({error}); link closed");
+                    self.drop_link(peer);
+                    if self.by_user.get(&user) == Some(&peer) {
+                        self.by_user.remove(&user);
+                        events.push(LinkEvent::Lost { user });
+                    }
+                }
+            },
+            _ => {
+                log::warn!("lobby: a link sent a packet out of turn; link closed");
+                self.lose(peer, events);
+            }
+        }
+    }
+
+    fn lose(&mut self, peer: PeerID, events: &mut Vec<LinkEvent>) {
+        if let Some(Link::Ready { user } | Link::Dialing { user, .. }) = self.links.get(&peer)
+            && self.by_user.get(user) == Some(&peer)
+        {
+            let user = *user;
+            self.by_user.remove(&user);
+            events.push(LinkEvent::Lost { user });
+        }
+        self.drop_link(peer);
+    }
+
+    fn drop_link(&mut self, peer: PeerID) {
+        self.links.remove(&peer);
+        self.host.peer_mut(peer).disconnect_now(0);
+    }
+
+    fn send_bytes(&mut self, peer: PeerID, bytes: &[u8]) {
+        let packet = Packet::reliable(bytes);
+        if let Some(enet_peer) = self.host.get_peer_mut(peer)
+            && enet_peer.send(0, &packet).is_err()
+        {
+            log::warn!("lobby: ENet refused a packet of {} bytes", bytes.len());
+        }
+    }
+}
+
+impl<S: Socket<Address = SocketAddr>> Drop for LobbyLinks<S> {
+    /// Leaving says goodbye on every link, so the others see this instance leave at once rather than after
+    /// the link timeout.
+    fn drop(&mut self) {
+        let peers: Vec<PeerID> = self.links.keys().copied().collect();
+        for peer in peers {
+            self.host.peer_mut(peer).disconnect_now(0);
+        }
+    }
+}
