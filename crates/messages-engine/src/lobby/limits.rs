@@ -17,6 +17,17 @@ pub const MAX_MEMBER_DATA_BYTES: usize = 8 * 1024;
 /// Most lobbies one instance shows in a search answer (Steam returns at most 50 by default).
 pub const MAX_LISTED_PER_OWNER: usize = 256;
 
+/// Most bytes of lobby data one search answer carries (it travels as one packet, see
+/// [`super::links::MAX_PACKET_BYTES`]); an owner's lobbies past it are left out of the answer.
+pub const MAX_LIST_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// About what a lobby with `data` weighs in a search answer: its data and a fixed part.
+pub fn summary_bytes<'a>(data: impl Iterator<Item = &'a (String, String)>) -> usize {
+    64 + data
+        .map(|(key, value)| key.len() + value.len() + 8)
+        .sum::<usize>()
+}
+
 /// A limit a value went past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -27,6 +38,7 @@ pub enum Limit {
     MemberData,
     Members,
     ListedLobbies,
+    LobbyType,
 }
 
 impl std::fmt::Display for Limit {
@@ -43,6 +55,7 @@ impl std::fmt::Display for Limit {
             }
             Self::Members => format!("a lobby has 1 to {MAX_MEMBERS} members"),
             Self::ListedLobbies => format!("at most {MAX_LISTED_PER_OWNER} lobbies per owner"),
+            Self::LobbyType => "lobby types are 0 to 4 (LOBBY_TYPE_*)".to_string(),
         };
         f.write_str(&text)
     }
@@ -97,6 +110,13 @@ pub fn check_member_data(entries: &[(String, String)]) -> Result<(), Limit> {
         .try_for_each(|(key, value)| check_entry(key, value))?;
     if data_bytes(entries) > MAX_MEMBER_DATA_BYTES {
         return Err(Limit::MemberData);
+    }
+    Ok(())
+}
+
+pub fn check_lobby_type(lobby_type: u8) -> Result<(), Limit> {
+    if lobby_type > 4 {
+        return Err(Limit::LobbyType);
     }
     Ok(())
 }

@@ -255,7 +255,7 @@ pub struct LobbyProtocol {
     /// Members that rejoined this instance as the new owner of a lobby before it noticed the old owner gone
     /// (their link to it ended first), and since when: answered once it takes over, or told they are out
     /// after [`REJOIN_GRACE`] if the old owner stays.
-    early_rejoins: HashMap<SteamId, Vec<(SteamId, Duration)>>,
+    early_rejoins: HashMap<SteamId, HashMap<SteamId, Duration>>,
     outgoing: VecDeque<(SteamId, LobbyMessage)>,
     events: VecDeque<LobbyEvent>,
 }
@@ -655,6 +655,12 @@ impl LobbyProtocol {
                 let lobby = SteamId(lobby);
                 if self.joining.get(&lobby).and_then(|j| j.owner) == Some(from) {
                     self.joining.remove(&lobby);
+                    // A refusal cannot say SUCCESS: only a WELCOME lets a user in.
+                    let response = if response == enter_response::SUCCESS {
+                        enter_response::ERROR
+                    } else {
+                        response
+                    };
                     self.events
                         .push_back(LobbyEvent::Joined { lobby, response });
                 }
@@ -744,9 +750,23 @@ impl LobbyProtocol {
                     return;
                 };
                 match value {
-                    Some(value) => state.data.insert(key, value),
-                    None => state.data.remove(&key),
-                };
+                    Some(value) => {
+                        let mut data = entries(&state.data);
+                        data.retain(|(k, _)| *k != key);
+                        data.push((key.clone(), value.clone()));
+                        if limits::check_lobby_data(&data).is_err() {
+                            log::warn!(
+                                "lobby {}: the owner sent more lobby data than a lobby holds; ignored",
+                                lobby.0
+                            );
+                            return;
+                        }
+                        state.data.insert(key, value);
+                    }
+                    None => {
+                        state.data.remove(&key);
+                    }
+                }
                 self.events.push_back(LobbyEvent::DataUpdate {
                     lobby,
                     member: lobby,
@@ -765,6 +785,16 @@ impl LobbyProtocol {
                 let Some(member) = state.member_mut(user) else {
                     return;
                 };
+                let mut data = entries(&member.data);
+                data.retain(|(k, _)| *k != key);
+                data.push((key.clone(), value.clone()));
+                if limits::check_member_data(&data).is_err() {
+                    log::warn!(
+                        "lobby {}: the owner sent more member data than a member holds; ignored",
+                        lobby.0
+                    );
+                    return;
+                }
                 member.data.insert(key, value);
                 self.events.push_back(LobbyEvent::DataUpdate {
                     lobby,
@@ -902,7 +932,7 @@ impl LobbyProtocol {
         }
         let mut refused = Vec::new();
         self.early_rejoins.retain(|&lobby, rejoins| {
-            rejoins.retain(|&(user, since)| {
+            rejoins.retain(|&user, &mut since| {
                 let waiting = now.saturating_sub(since) < REJOIN_GRACE;
                 if !waiting {
                     refused.push((user, lobby));
@@ -1006,7 +1036,8 @@ impl LobbyProtocol {
                 self.early_rejoins
                     .entry(lobby)
                     .or_default()
-                    .push((from, now));
+                    .entry(from)
+                    .or_insert(now);
             } else {
                 self.send_out(from, lobby);
             }
@@ -1162,6 +1193,12 @@ impl LobbyProtocol {
             .collect();
         listed.sort_by_key(|summary| summary.lobby);
         listed.truncate(limits::MAX_LISTED_PER_OWNER);
+        // A search answer travels as one packet: lobbies past the budget are left out of it.
+        let mut bytes = 0;
+        listed.retain(|summary| {
+            bytes += limits::summary_bytes(summary.data.iter());
+            bytes <= limits::MAX_LIST_ANSWER_BYTES
+        });
         listed
     }
 
@@ -1189,6 +1226,9 @@ impl LobbyProtocol {
             .get(&lobby)
             .is_some_and(|state| state.owner == from);
         if !awaited && !rejoined {
+            // Too late (the join timed out, or this user left meanwhile): the owner counts this user in, so
+            // say it leaves, or it stays a member nobody plays as.
+            self.send(from, LobbyMessage::Leave { lobby: lobby.0 });
             return;
         }
         let replica = Lobby::from_snapshot(snapshot);
@@ -1254,7 +1294,12 @@ impl LobbyProtocol {
             self.send(heir, LobbyMessage::Rejoin { lobby: lobby.0 });
             return;
         }
-        for (user, _) in self.early_rejoins.remove(&lobby).unwrap_or_default() {
+        for user in self
+            .early_rejoins
+            .remove(&lobby)
+            .unwrap_or_default()
+            .into_keys()
+        {
             self.on_rejoin(now, user, lobby);
         }
     }

@@ -642,3 +642,114 @@ fn a_member_that_lost_only_its_own_link_to_a_live_owner_is_told_it_is_out() {
     assert_eq!(world.nodes[1].owner(lobby), Some(user(0)));
     assert!(chat_updates(&world.take_events(2)).contains(&(user(2), member_state::DISCONNECTED)));
 }
+
+#[test]
+fn a_welcome_after_the_join_timed_out_makes_the_user_leave_again() {
+    let mut world = World::new(2);
+    let lobby = world.create(0, 4);
+    world.search(1);
+    let visible = world.visible(1);
+    world.nodes[1].join(world.now, lobby, &visible);
+    // The Join is still on its way when the join times out.
+    world.now += JOIN_TIMEOUT;
+    world.nodes[1].update(world.now);
+    world.settle();
+    assert_eq!(
+        joined(&world.take_events(1)),
+        [(lobby, enter_response::ERROR)]
+    );
+    assert_eq!(world.nodes[1].members(lobby), []);
+    assert_eq!(
+        world.nodes[0].members(lobby),
+        [user(0)],
+        "no member nobody plays as"
+    );
+}
+
+#[test]
+fn a_member_repeating_rejoin_gets_one_answer() {
+    let (mut world, lobby) = World::lobby_of(3);
+    for _ in 0..10_000 {
+        world.nodes[1].handle_message(world.now, user(2), LobbyMessage::Rejoin { lobby: lobby.0 });
+    }
+    assert_eq!(world.nodes[1].early_rejoins[&lobby].len(), 1);
+    world.alive[0] = false;
+    world.nodes[1].handle_link_lost(world.now, user(0));
+    let welcomes = std::iter::from_fn(|| world.nodes[1].next_outgoing())
+        .filter(|(_, message)| matches!(message, LobbyMessage::Welcome(_)))
+        .count();
+    assert_eq!(welcomes, 1);
+}
+
+#[test]
+fn an_owner_cannot_grow_a_members_copy_past_the_lobby_limits() {
+    let (mut world, lobby) = World::lobby_of(2);
+    for key in 0..1_000 {
+        let data = LobbyMessage::Data {
+            lobby: lobby.0,
+            key: format!("k{key}"),
+            value: Some("v".repeat(limits::MAX_VALUE_BYTES)),
+        };
+        world.nodes[1].handle_message(world.now, user(0), data);
+        let member_data = LobbyMessage::MemberData {
+            lobby: lobby.0,
+            member: user(1).0,
+            key: format!("k{key}"),
+            value: "v".repeat(1024),
+        };
+        world.nodes[1].handle_message(world.now, user(0), member_data);
+    }
+    assert!(limits::data_bytes(&world.nodes[1].all_data(lobby)) <= limits::MAX_LOBBY_DATA_BYTES);
+    let bad_type = wire::encode(&LobbyMessage::Settings {
+        lobby: lobby.0,
+        lobby_type: 9,
+        joinable: true,
+        max_members: 4,
+    });
+    assert_eq!(
+        wire::decode(&bad_type),
+        Err(wire::DecodeError::PastLimit(Limit::LobbyType))
+    );
+}
+
+#[test]
+fn a_refusal_saying_success_is_reported_as_an_error() {
+    let mut world = World::new(2);
+    let lobby = world.create(0, 4);
+    world.search(1);
+    let visible = world.visible(1);
+    world.nodes[1].join(world.now, lobby, &visible);
+    while world.nodes[1].next_outgoing().is_some() {}
+    let refusal = LobbyMessage::Refuse {
+        lobby: lobby.0,
+        response: enter_response::SUCCESS,
+    };
+    world.nodes[1].handle_message(world.now, user(0), refusal);
+    world.settle();
+    assert_eq!(
+        joined(&world.take_events(1)),
+        [(lobby, enter_response::ERROR)]
+    );
+}
+
+#[test]
+fn a_search_answer_fits_in_one_link_packet_however_much_data_the_lobbies_hold() {
+    let mut world = World::new(2);
+    for _ in 0..17 {
+        let lobby = world.create(0, 4);
+        for key in 0..31 {
+            let key = format!("{key:0>255}");
+            world.nodes[0]
+                .set_data(lobby, &key, &"v".repeat(8192))
+                .unwrap();
+        }
+    }
+    world.settle();
+    world.nodes[0].handle_message(world.now, user(1), LobbyMessage::ListRequest { request: 1 });
+    let (_, answer) = world.nodes[0].next_outgoing().unwrap();
+    let LobbyMessage::List { lobbies, .. } = &answer else {
+        panic!("{answer:?}");
+    };
+    assert!(!lobbies.is_empty());
+    assert!(wire::encode(&answer).len() < links::MAX_PACKET_BYTES);
+}

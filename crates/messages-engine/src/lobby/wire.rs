@@ -150,7 +150,14 @@ fn check(message: &LobbyMessage) -> Result<(), Limit> {
             limits::check_chat(body)
         }
         LobbyMessage::Entered { member, .. } => limits::check_member_data(&member.data),
-        LobbyMessage::Settings { max_members, .. } => limits::check_max_members(*max_members),
+        LobbyMessage::Settings {
+            max_members,
+            lobby_type,
+            ..
+        } => {
+            limits::check_lobby_type(*lobby_type)?;
+            limits::check_max_members(*max_members)
+        }
         LobbyMessage::List { lobbies, .. } => {
             if lobbies.len() > limits::MAX_LISTED_PER_OWNER {
                 return Err(Limit::ListedLobbies);
@@ -173,6 +180,7 @@ fn check(message: &LobbyMessage) -> Result<(), Limit> {
 }
 
 fn check_snapshot(snapshot: &Snapshot) -> Result<(), Limit> {
+    limits::check_lobby_type(snapshot.lobby_type)?;
     limits::check_max_members(snapshot.max_members)?;
     limits::check_lobby_data(&snapshot.data)?;
     if snapshot.members.len() > limits::MAX_MEMBERS as usize {
