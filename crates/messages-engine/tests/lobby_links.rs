@@ -251,3 +251,61 @@ fn a_link_claiming_a_user_from_another_address_is_refused() {
             .any(|event| matches!(event, LobbyEvent::ChatUpdate { .. }))
     );
 }
+
+#[test]
+fn an_owner_that_leaves_hands_the_lobby_over_and_is_seen_leaving_not_vanishing() {
+    let directory = Directory::default();
+    let mut instances: Vec<Instance> = (20..23)
+        .map(|index| Instance::new(index, &directory))
+        .collect();
+    let ids: Vec<SteamId> = instances.iter().map(|instance| instance.id).collect();
+    let lobby = instances[0]
+        .protocol
+        .create(lobby_type::PRIVATE, 4)
+        .unwrap();
+    for index in [1, 2] {
+        let (now, visible) = (instances[index].now(), instances[index].visible());
+        instances[index].protocol.join(now, lobby, &visible);
+        run_until(&mut instances, "joined", |instances| {
+            has_joined(&instances[index]).is_some()
+        });
+    }
+    run_until(&mut instances, "everyone sees three members", |instances| {
+        instances
+            .iter()
+            .all(|instance| instance.protocol.members(lobby) == ids)
+    });
+    instances[0].protocol.leave(lobby).unwrap();
+    run_until(
+        &mut instances,
+        "the first member owning the lobby",
+        |instances| {
+            instances[1..].iter().all(|instance| {
+                instance.protocol.owner(lobby) == Some(ids[1])
+                    && instance.protocol.members(lobby) == ids[1..]
+            })
+        },
+    );
+    // The old owner exits; its links closing changes nothing more.
+    drop(instances.remove(0));
+    directory.lock().unwrap().remove(&ids[0]);
+    let settle = Instant::now() + Duration::from_millis(500);
+    run_until(&mut instances, "a moment", |_| Instant::now() >= settle);
+    for instance in &instances {
+        let departures: Vec<i32> = instance
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                LobbyEvent::ChatUpdate { changed, state, .. } if *changed == ids[0] => Some(*state),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            departures,
+            [member_state::LEFT],
+            "{}: {:?}",
+            instance.id.0,
+            instance.events
+        );
+    }
+}

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusty_enet::{Host, HostSettings, Packet, PeerID, Socket};
@@ -28,6 +29,11 @@ const TAG_MESSAGE: u8 = 1;
 const HELLO_LEN: usize = 1 + 8 + 8;
 /// Messages waiting for one link to connect, at most: a peer that never answers cannot grow them for ever.
 const MAX_WAITING: usize = 1024;
+/// Longest a closing instance waits for its links to take their last packets and goodbye.
+pub const GOODBYE_PATIENCE: Duration = Duration::from_millis(250);
+/// How long a connection may stay unnamed (no HELLO) before it is closed: nobody holds link slots by
+/// connecting and saying nothing.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the links bring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +53,10 @@ enum Link {
         user: SteamId,
         waiting: Vec<Vec<u8>>,
     },
-    /// Someone dialed us and has not said who it is yet.
-    Unnamed,
+    /// Someone dialed us (at this time) and has not said who it is yet.
+    Unnamed {
+        since: Duration,
+    },
     Ready {
         user: SteamId,
     },
@@ -59,8 +67,12 @@ pub struct LobbyLinks<S: Socket<Address = SocketAddr>> {
     host: Host<S>,
     me: SteamId,
     links: HashMap<PeerID, Link>,
-    /// The link each user's messages go over.
+    /// The link each user's messages go over (a user may also have dialed us: both links are its).
     by_user: HashMap<SteamId, PeerID>,
+    /// Users a message could not go to (no address, no free link, too much waiting): reported lost at the
+    /// next poll, so the protocol never waits for an answer to a message that never left.
+    unreachable: Vec<SteamId>,
+    time: Arc<dyn Fn() -> Duration + Send + Sync>,
 }
 
 impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
@@ -71,12 +83,14 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
         time: impl Fn() -> Duration + Send + Sync + 'static,
         seed: Option<u64>,
     ) -> Result<Self, String> {
+        let time: Arc<dyn Fn() -> Duration + Send + Sync> = Arc::new(time);
+        let host_time = Arc::clone(&time);
         let mut host = Host::new(
             socket,
             HostSettings {
                 peer_limit: MAX_LINKS,
                 channel_limit: 1,
-                time: Box::new(time),
+                time: Box::new(move || host_time()),
                 checksum: Some(Box::new(crate::backend::local::ENET_CHECKSUM)),
                 seed: seed.map(|seed| seed as u32),
                 ..HostSettings::default()
@@ -90,6 +104,8 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
             me,
             links: HashMap::new(),
             by_user: HashMap::new(),
+            unreachable: Vec::new(),
+            time,
         })
     }
 
@@ -104,18 +120,20 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
         }
         if let Some(&peer) = self.by_user.get(&to) {
             match self.links.get_mut(&peer) {
-                Some(Link::Dialing { waiting, .. }) => {
-                    if waiting.len() < MAX_WAITING {
-                        waiting.push(bytes);
-                    }
+                Some(Link::Dialing { waiting, .. }) if waiting.len() < MAX_WAITING => {
+                    waiting.push(bytes)
                 }
                 Some(Link::Ready { .. }) => self.send_bytes(peer, &bytes),
-                Some(Link::Unnamed) | None => {}
+                _ => {
+                    log::warn!("lobby: {to} does not take messages; its link is closed");
+                    self.unreachable.push(to);
+                }
             }
             return;
         }
         let Some(address) = address else {
             log::warn!("lobby: no address for {to}; a message to it is dropped");
+            self.unreachable.push(to);
             return;
         };
         match self.host.connect(address, 1, 0) {
@@ -131,7 +149,10 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
                 );
                 self.by_user.insert(to, id);
             }
-            Err(_) => log::warn!("lobby: no free link for {to}; a message to it is dropped"),
+            Err(_) => {
+                log::warn!("lobby: no free link for {to}; a message to it is dropped");
+                self.unreachable.push(to);
+            }
         }
     }
 
@@ -141,6 +162,21 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
         lobby_address_of: impl Fn(SteamId) -> Option<SocketAddr>,
         events: &mut Vec<LinkEvent>,
     ) {
+        for user in std::mem::take(&mut self.unreachable) {
+            self.close_user(user, events);
+        }
+        let now = (self.time)();
+        let silent: Vec<PeerID> = self
+            .links
+            .iter()
+            .filter(|(_, link)| {
+                matches!(link, Link::Unnamed { since } if now.saturating_sub(*since) >= HELLO_TIMEOUT)
+            })
+            .map(|(&peer, _)| peer)
+            .collect();
+        for peer in silent {
+            self.drop_link(peer);
+        }
         loop {
             let event = match self.host.service() {
                 Ok(Some(event)) => event.no_ref(),
@@ -175,7 +211,8 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
                 }
             }
             _ => {
-                self.links.insert(peer, Link::Unnamed);
+                let since = (self.time)();
+                self.links.insert(peer, Link::Unnamed { since });
                 self.host.peer_mut(peer).set_timeout(
                     LINK_TIMEOUT.0,
                     LINK_TIMEOUT.1,
@@ -186,12 +223,27 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
     }
 
     fn on_disconnect(&mut self, peer: PeerID, events: &mut Vec<LinkEvent>) {
-        let user = match self.links.remove(&peer) {
-            Some(Link::Dialing { user, .. } | Link::Ready { user }) => user,
-            Some(Link::Unnamed) | None => return,
-        };
-        if self.by_user.get(&user) == Some(&peer) {
-            self.by_user.remove(&user);
+        match self.links.remove(&peer) {
+            Some(Link::Dialing { user, .. } | Link::Ready { user }) => {
+                self.close_user(user, events)
+            }
+            Some(Link::Unnamed { .. }) | None => {}
+        }
+    }
+
+    /// Ends every link with `user` (ours and the one it dialed) and reports it lost, once.
+    fn close_user(&mut self, user: SteamId, events: &mut Vec<LinkEvent>) {
+        let peers: Vec<PeerID> = self
+            .links
+            .iter()
+            .filter(|(_, link)| matches!(link, Link::Dialing { user: u, .. } | Link::Ready { user: u } if *u == user))
+            .map(|(&peer, _)| peer)
+            .collect();
+        for peer in peers {
+            self.drop_link(peer);
+        }
+        let had_link = self.by_user.remove(&user).is_some();
+        if had_link && !events.contains(&LinkEvent::Lost { user }) {
             events.push(LinkEvent::Lost { user });
         }
     }
@@ -204,7 +256,7 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
         events: &mut Vec<LinkEvent>,
     ) {
         match (self.links.get(&peer), bytes.first()) {
-            (Some(Link::Unnamed), Some(&TAG_HELLO)) if bytes.len() == HELLO_LEN => {
+            (Some(Link::Unnamed { .. }), Some(&TAG_HELLO)) if bytes.len() == HELLO_LEN => {
                 let from = SteamId(u64::from_le_bytes(
                     bytes[1..9].try_into().unwrap_or_default(),
                 ));
@@ -230,11 +282,7 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
                 }),
                 Err(error) => {
                     log::warn!("lobby: {user} sent a bad message ({error}); link closed");
-                    self.drop_link(peer);
-                    if self.by_user.get(&user) == Some(&peer) {
-                        self.by_user.remove(&user);
-                        events.push(LinkEvent::Lost { user });
-                    }
+                    self.close_user(user, events);
                 }
             },
             _ => {
@@ -245,14 +293,12 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
     }
 
     fn lose(&mut self, peer: PeerID, events: &mut Vec<LinkEvent>) {
-        if let Some(Link::Ready { user } | Link::Dialing { user, .. }) = self.links.get(&peer)
-            && self.by_user.get(user) == Some(&peer)
-        {
-            let user = *user;
-            self.by_user.remove(&user);
-            events.push(LinkEvent::Lost { user });
+        match self.links.get(&peer) {
+            Some(&(Link::Ready { user } | Link::Dialing { user, .. })) => {
+                self.close_user(user, events)
+            }
+            _ => self.drop_link(peer),
         }
-        self.drop_link(peer);
     }
 
     fn drop_link(&mut self, peer: PeerID) {
@@ -271,10 +317,28 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
 }
 
 impl<S: Socket<Address = SocketAddr>> Drop for LobbyLinks<S> {
-    /// Leaving says goodbye on every link, so the others see this instance leave at once rather than after
-    /// the link timeout.
+    /// Leaving says goodbye on every link, after what is queued (an owner's hand-over, say) was received:
+    /// ENet drops packets still undelivered when a disconnection overtakes them. Waits at most
+    /// [`GOODBYE_PATIENCE`], then closes what is left at once.
     fn drop(&mut self) {
         let peers: Vec<PeerID> = self.links.keys().copied().collect();
+        if peers.is_empty() {
+            return;
+        }
+        for &peer in &peers {
+            self.host.peer_mut(peer).disconnect_later(0);
+        }
+        let deadline = std::time::Instant::now() + GOODBYE_PATIENCE;
+        while std::time::Instant::now() < deadline
+            && peers.iter().any(|&peer| {
+                self.host
+                    .get_peer_mut(peer)
+                    .is_some_and(|peer| peer.state() != rusty_enet::PeerState::Disconnected)
+            })
+        {
+            while let Ok(Some(_)) = self.host.service() {}
+            std::thread::sleep(Duration::from_millis(1));
+        }
         for peer in peers {
             self.host.peer_mut(peer).disconnect_now(0);
         }

@@ -69,6 +69,9 @@ pub const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub const SEARCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a new owner waits for the other members to rejoin it.
 pub const REJOIN_GRACE: Duration = Duration::from_secs(10);
+/// How long a member waits for the new owner to take it back before it counts that one gone too: longer
+/// than [`REJOIN_GRACE`], so that an heir holding an early rejoin answers (or turns it away) first.
+pub const MEMBER_REJOIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The Steam ID of lobby number `account`: a chat account (type 8) with the lobby and matchmaking-lobby
 /// instance flags, in the public universe, as Steam's own lobby IDs are (`0x0186…`, 109775241…); never a
@@ -151,6 +154,8 @@ struct Lobby {
     members: Vec<Member>,
     /// While this instance takes a lobby over: members yet to rejoin, and until when they may.
     awaiting_rejoin: Option<(HashSet<SteamId>, Duration)>,
+    /// When this member asked a new owner to take it back, until its WELCOME comes.
+    rejoin_sent: Option<Duration>,
 }
 
 impl Lobby {
@@ -203,6 +208,7 @@ impl Lobby {
                 })
                 .collect(),
             awaiting_rejoin: None,
+            rejoin_sent: None,
         }
     }
 
@@ -256,6 +262,8 @@ pub struct LobbyProtocol {
     /// (their link to it ended first), and since when: answered once it takes over, or told they are out
     /// after [`REJOIN_GRACE`] if the old owner stays.
     early_rejoins: HashMap<SteamId, HashMap<SteamId, Duration>>,
+    /// Members that left through this instance as the heir before it took over: they leave at the takeover.
+    early_leaves: HashMap<SteamId, HashSet<SteamId>>,
     outgoing: VecDeque<(SteamId, LobbyMessage)>,
     events: VecDeque<LobbyEvent>,
 }
@@ -273,6 +281,7 @@ impl LobbyProtocol {
             next_request: 1,
             found: HashMap::new(),
             early_rejoins: HashMap::new(),
+            early_leaves: HashMap::new(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -333,6 +342,7 @@ impl LobbyProtocol {
                     data: BTreeMap::new(),
                 }],
                 awaiting_rejoin: None,
+                rejoin_sent: None,
             },
         );
         self.events.push_back(LobbyEvent::Created {
@@ -665,9 +675,7 @@ impl LobbyProtocol {
                         .push_back(LobbyEvent::Joined { lobby, response });
                 }
             }
-            LobbyMessage::Leave { lobby } => {
-                self.drop_member(SteamId(lobby), from, member_state::LEFT)
-            }
+            LobbyMessage::Leave { lobby } => self.on_leave(from, SteamId(lobby)),
             LobbyMessage::Rejoin { lobby } => self.on_rejoin(now, from, SteamId(lobby)),
             LobbyMessage::SetMemberData { lobby, key, value } => {
                 let lobby = SteamId(lobby);
@@ -735,7 +743,12 @@ impl LobbyProtocol {
                     });
                     return;
                 }
-                if user != replica.owner && replica.remove_member(user) {
+                if user == replica.owner {
+                    // The instance this member turned to as the new owner has left the lobby too.
+                    self.take_over_from(now, lobby, user, state);
+                    return;
+                }
+                if replica.remove_member(user) {
                     self.events.push_back(LobbyEvent::ChatUpdate {
                         lobby,
                         changed: user,
@@ -930,6 +943,20 @@ impl LobbyProtocol {
                 self.drop_member(lobby, user, member_state::DISCONNECTED);
             }
         }
+        let unanswered: Vec<(SteamId, SteamId)> = self
+            .lobbies
+            .iter()
+            .filter(|(_, state)| {
+                state
+                    .rejoin_sent
+                    .is_some_and(|since| now.saturating_sub(since) >= MEMBER_REJOIN_TIMEOUT)
+            })
+            .map(|(&lobby, state)| (lobby, state.owner))
+            .collect();
+        for (lobby, heir) in unanswered {
+            // The heir never took this member back: it is gone too; the next one is turned to.
+            self.take_over_from(now, lobby, heir, member_state::DISCONNECTED);
+        }
         let mut refused = Vec::new();
         self.early_rejoins.retain(|&lobby, rejoins| {
             rejoins.retain(|&user, &mut since| {
@@ -1017,7 +1044,15 @@ impl LobbyProtocol {
     fn on_rejoin(&mut self, now: Duration, from: SteamId, lobby: SteamId) {
         let me = self.me;
         let Some(state) = self.lobbies.get_mut(&lobby) else {
-            self.send_out(from, lobby);
+            // This instance left the lobby (with its owner, say): the rejoiner turns to the next heir.
+            self.send(
+                from,
+                LobbyMessage::Gone {
+                    lobby: lobby.0,
+                    member: me.0,
+                    state: member_state::LEFT,
+                },
+            );
             return;
         };
         if state.member(from).is_none() || from == me {
@@ -1048,6 +1083,34 @@ impl LobbyProtocol {
         }
         let snapshot = state.snapshot(lobby);
         self.send(from, LobbyMessage::Welcome(snapshot));
+    }
+
+    /// A member leaves: the owner drops it; the heir that has not yet noticed the owner gone keeps the leave
+    /// for its takeover.
+    fn on_leave(&mut self, from: SteamId, lobby: SteamId) {
+        let Some(state) = self.lobbies.get(&lobby) else {
+            return;
+        };
+        if state.owner == self.me {
+            self.drop_member(lobby, from, member_state::LEFT);
+        } else if self.is_heir_of(lobby) && state.member(from).is_some() {
+            if let Some(rejoins) = self.early_rejoins.get_mut(&lobby) {
+                rejoins.remove(&from);
+            }
+            self.early_leaves.entry(lobby).or_default().insert(from);
+        }
+    }
+
+    /// Whether this instance (a member) would own `lobby` if its owner were gone.
+    fn is_heir_of(&self, lobby: SteamId) -> bool {
+        self.lobbies.get(&lobby).is_some_and(|state| {
+            state
+                .members
+                .iter()
+                .map(|member| member.user)
+                .find(|&user| user != state.owner)
+                == Some(self.me)
+        })
     }
 
     /// Tells `user` it is not a member of `lobby` (as far as this instance, the owner it turned to, knows).
@@ -1232,23 +1295,58 @@ impl LobbyProtocol {
             return;
         }
         let replica = Lobby::from_snapshot(snapshot);
-        let data_changed = self
-            .lobbies
-            .get(&lobby)
-            .is_some_and(|state| state.data != replica.data);
-        self.lobbies.insert(lobby, replica);
+        let previous = self.lobbies.insert(lobby, replica);
         if awaited {
             self.joining.remove(&lobby);
             self.events.push_back(LobbyEvent::Joined {
                 lobby,
                 response: enter_response::SUCCESS,
             });
-        } else if data_changed {
-            self.events.push_back(LobbyEvent::DataUpdate {
+        } else if let Some(previous) = previous {
+            self.report_changes(lobby, &previous);
+        }
+    }
+
+    /// Events for what a new owner's snapshot changed in this member's copy (changes it made while this
+    /// member was still turning to it): who entered or is gone, and whose data changed.
+    fn report_changes(&mut self, lobby: SteamId, previous: &Lobby) {
+        let Some(current) = self.lobbies.get_mut(&lobby) else {
+            return;
+        };
+        current.rejoin_sent = None;
+        let mut events = Vec::new();
+        for member in &current.members {
+            match previous.member(member.user) {
+                None => events.push(LobbyEvent::ChatUpdate {
+                    lobby,
+                    changed: member.user,
+                    making_change: member.user,
+                    state: member_state::ENTERED,
+                }),
+                Some(before) if before.data != member.data => events.push(LobbyEvent::DataUpdate {
+                    lobby,
+                    member: member.user,
+                }),
+                Some(_) => {}
+            }
+        }
+        for member in &previous.members {
+            if current.member(member.user).is_none() {
+                events.push(LobbyEvent::ChatUpdate {
+                    lobby,
+                    changed: member.user,
+                    making_change: member.user,
+                    state: member_state::DISCONNECTED,
+                });
+            }
+        }
+        if previous.data != current.data {
+            events.push(LobbyEvent::DataUpdate {
                 lobby,
                 member: lobby,
             });
         }
+        self.events.extend(events);
     }
 
     /// The owner `from` leaves `lobby` and hands it to `heir`.
@@ -1291,8 +1389,13 @@ impl LobbyProtocol {
             state: how,
         });
         if heir != me {
+            state.rejoin_sent = Some(now);
             self.send(heir, LobbyMessage::Rejoin { lobby: lobby.0 });
             return;
+        }
+        state.rejoin_sent = None;
+        for user in self.early_leaves.remove(&lobby).unwrap_or_default() {
+            self.drop_member(lobby, user, member_state::LEFT);
         }
         for user in self
             .early_rejoins

@@ -753,3 +753,81 @@ fn a_search_answer_fits_in_one_link_packet_however_much_data_the_lobbies_hold() 
     assert!(!lobbies.is_empty());
     assert!(wire::encode(&answer).len() < links::MAX_PACKET_BYTES);
 }
+
+#[test]
+fn a_member_that_leaves_through_the_heir_before_the_takeover_is_seen_leaving() {
+    let (mut world, lobby) = World::lobby_of(4);
+    world.alive[0] = false;
+    world.nodes[2].handle_link_lost(world.now, user(0)); // 2 turns to 1 early
+    world.settle();
+    world.nodes[2].leave(lobby).unwrap(); // 1 is not the owner yet
+    world.settle();
+    world.nodes[3].handle_link_lost(world.now, user(0));
+    world.nodes[1].handle_link_lost(world.now, user(0));
+    world.settle();
+    world.advance(REJOIN_GRACE * 2);
+    for index in [1, 3] {
+        assert_eq!(
+            world.nodes[index].members(lobby),
+            [user(1), user(3)],
+            "node {index}"
+        );
+        assert!(chat_updates(&world.take_events(index)).contains(&(user(2), member_state::LEFT)));
+    }
+    assert_eq!(world.nodes[2].members(lobby), []);
+}
+
+#[test]
+fn when_the_owner_and_its_heir_leave_at_once_the_next_member_owns_the_lobby() {
+    let (mut world, lobby) = World::lobby_of(3);
+    world.nodes[1].leave(lobby).unwrap();
+    world.nodes[0].leave(lobby).unwrap();
+    world.settle();
+    assert_eq!(world.nodes[2].owner(lobby), Some(user(2)));
+    assert_eq!(world.nodes[2].members(lobby), [user(2)]);
+}
+
+#[test]
+fn a_member_that_turns_to_the_new_owner_late_hears_of_what_changed_meanwhile() {
+    let (mut world, lobby) = World::lobby_of(3);
+    world.alive[0] = false;
+    world.nodes[1].handle_link_lost(world.now, user(0)); // 1 owns it; 2 has not noticed
+    world.settle();
+    world.nodes.push(LobbyProtocol::new(user(3), 4));
+    world.alive.push(true);
+    world.events.push(Vec::new());
+    world.nodes[3].join(world.now, lobby, &[user(1)]);
+    world.nodes[1].set_data(lobby, "map", "ice").unwrap();
+    world.settle();
+    world.take_events(2);
+    world.nodes[2].handle_link_lost(world.now, user(0));
+    world.settle();
+    assert_eq!(world.nodes[2].members(lobby), [user(1), user(2), user(3)]);
+    let events = world.take_events(2);
+    assert!(chat_updates(&events).contains(&(user(3), member_state::ENTERED)));
+    assert!(events.contains(&LobbyEvent::DataUpdate {
+        lobby,
+        member: lobby
+    }));
+}
+
+#[test]
+fn a_member_whose_new_owner_never_answers_turns_to_the_next_one() {
+    let (mut world, lobby) = World::lobby_of(4);
+    // The owner and its heir vanish; 3 only hears of the owner's loss.
+    world.alive[0] = false;
+    world.alive[1] = false;
+    world.nodes[2].handle_link_lost(world.now, user(0));
+    world.nodes[3].handle_link_lost(world.now, user(0));
+    world.settle();
+    world.advance(REJOIN_GRACE);
+    world.advance(REJOIN_GRACE);
+    for index in [2, 3] {
+        assert_eq!(
+            world.nodes[index].owner(lobby),
+            Some(user(2)),
+            "node {index}"
+        );
+        assert_eq!(world.nodes[index].members(lobby), [user(2), user(3)]);
+    }
+}
