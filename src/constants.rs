@@ -958,8 +958,218 @@ pub const GROUPS: &[ConstantGroup] = &[
             ),
         ],
     },
+    // ---- Matchmaking (lobbies, offered on the local backend) ----
+    ConstantGroup {
+        enum_name: None,
+        constants: &[(
+            "MAX_LOBBY_KEY_LENGTH",
+            255,
+            "Longest key of lobby or member data, in bytes.",
+        )],
+    },
+    ConstantGroup {
+        enum_name: Some("LobbyType"),
+        constants: &[
+            (
+                "LOBBY_TYPE_PRIVATE",
+                0,
+                "Only joinable by invitation or by its ID; never in searches.",
+            ),
+            (
+                "LOBBY_TYPE_FRIENDS_ONLY",
+                1,
+                "Shown to friends; never in searches (offline, joinable by its ID).",
+            ),
+            ("LOBBY_TYPE_PUBLIC", 2, "Shown in searches and to friends."),
+            (
+                "LOBBY_TYPE_INVISIBLE",
+                3,
+                "Shown in searches, not to friends.",
+            ),
+            (
+                "LOBBY_TYPE_PRIVATE_UNIQUE",
+                4,
+                "A private lobby Steam keeps unique per user; created by Steam's web API.",
+            ),
+        ],
+    },
+    ConstantGroup {
+        enum_name: Some("LobbyComparison"),
+        constants: &[
+            (
+                "LOBBY_COMPARISON_EQUAL_TO_OR_LESS_THAN",
+                -2,
+                "The lobby's value is at most the filter's.",
+            ),
+            (
+                "LOBBY_COMPARISON_LESS_THAN",
+                -1,
+                "The lobby's value is below the filter's.",
+            ),
+            (
+                "LOBBY_COMPARISON_EQUAL",
+                0,
+                "The lobby's value is the filter's.",
+            ),
+            (
+                "LOBBY_COMPARISON_GREATER_THAN",
+                1,
+                "The lobby's value is above the filter's.",
+            ),
+            (
+                "LOBBY_COMPARISON_EQUAL_TO_GREATER_THAN",
+                2,
+                "The lobby's value is at least the filter's (GodotSteam's name).",
+            ),
+            (
+                "LOBBY_COMPARISON_NOT_EQUAL",
+                3,
+                "The lobby's value is not the filter's.",
+            ),
+        ],
+    },
+    ConstantGroup {
+        enum_name: Some("LobbyDistanceFilter"),
+        constants: &[
+            (
+                "LOBBY_DISTANCE_FILTER_CLOSE",
+                0,
+                "Same region only. Offline, every instance in sight is close.",
+            ),
+            (
+                "LOBBY_DISTANCE_FILTER_DEFAULT",
+                1,
+                "Same or nearby regions.",
+            ),
+            ("LOBBY_DISTANCE_FILTER_FAR", 2, "Half the world."),
+            ("LOBBY_DISTANCE_FILTER_WORLDWIDE", 3, "Anywhere."),
+        ],
+    },
+    ConstantGroup {
+        enum_name: Some("ChatRoomEnterResponse"),
+        constants: &[
+            ("CHAT_ROOM_ENTER_RESPONSE_SUCCESS", 1, "Entered the lobby."),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_DOESNT_EXIST",
+                2,
+                "No such lobby (or it is gone).",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_NOT_ALLOWED",
+                3,
+                "The lobby is not joinable.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_FULL",
+                4,
+                "The lobby has as many members as it takes.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_ERROR",
+                5,
+                "Something went wrong (the owner did not answer).",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_BANNED",
+                6,
+                "Banned from the lobby.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_LIMITED",
+                7,
+                "A limited account cannot join.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_CLAN_DISABLED",
+                8,
+                "The clan's chat is disabled.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_COMMUNITY_BAN",
+                9,
+                "Banned from the Steam community.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_MEMBER_BLOCKED_YOU",
+                10,
+                "A member blocked this player.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_YOU_BLOCKED_MEMBER",
+                11,
+                "This player blocked a member.",
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_RATE_LIMIT_EXCEEDED",
+                15,
+                "Too many joins in too little time.",
+            ),
+        ],
+    },
+    ConstantGroup {
+        enum_name: Some("ChatMemberStateChange"),
+        constants: &[
+            (
+                "CHAT_MEMBER_STATE_CHANGE_ENTERED",
+                0x1,
+                "The member entered.",
+            ),
+            ("CHAT_MEMBER_STATE_CHANGE_LEFT", 0x2, "The member left."),
+            (
+                "CHAT_MEMBER_STATE_CHANGE_DISCONNECTED",
+                0x4,
+                "The member's game vanished without leaving.",
+            ),
+            (
+                "CHAT_MEMBER_STATE_CHANGE_KICKED",
+                0x8,
+                "The member was kicked.",
+            ),
+            (
+                "CHAT_MEMBER_STATE_CHANGE_BANNED",
+                0x10,
+                "The member was banned.",
+            ),
+        ],
+    },
+    ConstantGroup {
+        enum_name: Some("ChatEntryType"),
+        constants: &[
+            ("CHAT_ENTRY_TYPE_INVALID", 0, "Not a chat entry."),
+            (
+                "CHAT_ENTRY_TYPE_CHAT_MSG",
+                1,
+                "A chat message: what [signal lobby_message] brings.",
+            ),
+            ("CHAT_ENTRY_TYPE_TYPING", 2, "Someone is typing."),
+            ("CHAT_ENTRY_TYPE_INVITE_GAME", 3, "An invitation to a game."),
+            ("CHAT_ENTRY_TYPE_EMOTE", 4, "An emote."),
+            (
+                "CHAT_ENTRY_TYPE_LEFT_CONVERSATION",
+                6,
+                "Someone left the conversation.",
+            ),
+            (
+                "CHAT_ENTRY_TYPE_ENTERED",
+                7,
+                "Someone entered the conversation.",
+            ),
+            ("CHAT_ENTRY_TYPE_WAS_KICKED", 8, "Someone was kicked."),
+            ("CHAT_ENTRY_TYPE_WAS_BANNED", 9, "Someone was banned."),
+            ("CHAT_ENTRY_TYPE_DISCONNECTED", 10, "Someone disconnected."),
+            (
+                "CHAT_ENTRY_TYPE_HISTORICAL_CHAT",
+                11,
+                "A message from before this player joined.",
+            ),
+            (
+                "CHAT_ENTRY_TYPE_LINK_BLOCKED",
+                14,
+                "A link was removed by the chat filter.",
+            ),
+        ],
+    },
 ];
-
 /// The value of a bound constant, by name.
 pub fn value_of(name: &str) -> Option<i64> {
     GROUPS
@@ -1117,6 +1327,45 @@ mod tests {
             ),
         ] {
             assert_eq!(value_of(name), Some(i64::from(value)), "{name}");
+        }
+    }
+
+    #[test]
+    fn lobby_constants_are_steams_values() {
+        use crate::lobby::{enter_response, lobby_type, member_state, search::comparison};
+        for (name, value) in [
+            ("LOBBY_TYPE_PUBLIC", i64::from(lobby_type::PUBLIC)),
+            ("LOBBY_TYPE_INVISIBLE", i64::from(lobby_type::INVISIBLE)),
+            (
+                "LOBBY_COMPARISON_EQUAL_TO_OR_LESS_THAN",
+                i64::from(comparison::EQUAL_TO_OR_LESS_THAN),
+            ),
+            (
+                "LOBBY_COMPARISON_EQUAL_TO_GREATER_THAN",
+                i64::from(comparison::EQUAL_TO_OR_GREATER_THAN),
+            ),
+            (
+                "LOBBY_COMPARISON_NOT_EQUAL",
+                i64::from(comparison::NOT_EQUAL),
+            ),
+            (
+                "CHAT_ROOM_ENTER_RESPONSE_FULL",
+                i64::from(enter_response::FULL),
+            ),
+            (
+                "CHAT_MEMBER_STATE_CHANGE_DISCONNECTED",
+                i64::from(member_state::DISCONNECTED),
+            ),
+            (
+                "CHAT_ENTRY_TYPE_CHAT_MSG",
+                i64::from(crate::lobby::CHAT_ENTRY_TYPE_CHAT_MSG),
+            ),
+            (
+                "MAX_LOBBY_KEY_LENGTH",
+                crate::lobby::limits::MAX_KEY_BYTES as i64,
+            ),
+        ] {
+            assert_eq!(value_of(name), Some(value), "{name}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod identity;
 mod logging;
 
+pub use messages_engine::lobby;
 pub use messages_engine::steam_types;
 
 use godot::classes::{ClassDb, Engine, GDExtensionManager};

@@ -4,6 +4,7 @@
 pub mod call_floor;
 pub mod class_reference;
 pub mod constants;
+mod lobbies;
 pub mod multiplayer_peer;
 pub mod settings;
 pub mod teardown;
@@ -17,6 +18,7 @@ use godot::prelude::*;
 use crate::backend::{self, BackendEvent, MessagesBackend};
 use crate::convert::{self, EngineCalls, MessageDictionaries, PeerError};
 use crate::identity::IdentityRegistry;
+use crate::lobby::LobbyEvent;
 use crate::steam_types::{InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult};
 use uninitialised_calls::UninitialisedCalls;
 
@@ -109,6 +111,37 @@ impl SteamNetworkingMessages {
     /// the Steam backend, where GodotSteam's signal is the real one.
     #[signal]
     fn persona_state_change(steam_id: i64, flags: i64);
+
+    /// Posted in answer to [method createLobby]: [param connect] is [constant RESULT_OK] with the new
+    /// lobby's ID, or why it failed with [param lobby_id] 0. Local backend only.
+    #[signal]
+    fn lobby_created(connect: i64, lobby_id: i64);
+
+    /// Posted when this player entered a lobby ([method createLobby], [method joinLobby]), or could not:
+    /// [param response] is a [code]CHAT_ROOM_ENTER_RESPONSE_*[/code] value. [param permissions] is always 0
+    /// and [param locked] [code]false[/code], as on Steam. Local backend only.
+    #[signal]
+    fn lobby_joined(lobby: i64, permissions: i64, locked: bool, response: i64);
+
+    /// Posted when a member entered or left a lobby this player is in: [param chat_state] is a
+    /// [code]CHAT_MEMBER_STATE_CHANGE_*[/code] value ([constant CHAT_MEMBER_STATE_CHANGE_DISCONNECTED] for a
+    /// member whose game vanished). Local backend only.
+    #[signal]
+    fn lobby_chat_update(lobby_id: i64, changed_id: i64, making_change_id: i64, chat_state: i64);
+
+    /// Posted when a lobby's data ([param member_id] is the lobby's ID) or a member's data
+    /// ([param member_id] is that member) changed; [param success] is 1. Local backend only.
+    #[signal]
+    fn lobby_data_update(success: i64, lobby_id: i64, member_id: i64);
+
+    /// Posted in answer to [method requestLobbyList]: the IDs of the lobbies found. Local backend only.
+    #[signal]
+    fn lobby_match_list(lobbies: VarArray);
+
+    /// Posted for each chat message of a lobby this player is in, its own included: [param chat_type] is
+    /// [constant CHAT_ENTRY_TYPE_CHAT_MSG]. Local backend only.
+    #[signal]
+    fn lobby_message(lobby_id: i64, user: i64, message: GString, chat_type: i64);
 
     // ---- Initialisation (GodotSteam 4.14+) ----
 
@@ -536,6 +569,7 @@ impl SteamNetworkingMessages {
                         &GString::from(debug_message.as_str()),
                     );
                 }
+                BackendEvent::Lobby(event) => emit_lobby_event(this, event),
             }
         }
     }
@@ -694,6 +728,12 @@ impl SteamNetworkingMessages {
             "network_messages_session_request",
             "network_messages_session_failed",
             "persona_state_change",
+            "lobby_created",
+            "lobby_joined",
+            "lobby_chat_update",
+            "lobby_data_update",
+            "lobby_match_list",
+            "lobby_message",
         ] {
             for connection in object.get_signal_connection_list(signal).iter_shared() {
                 if let Some(callable) = connection
@@ -727,6 +767,46 @@ fn init_result_dictionary(result: &InitResult) -> VarDictionary {
     dictionary.set("status", result.status as i64);
     dictionary.set("verbal", &GString::from(result.verbal.as_str()));
     dictionary
+}
+
+/// A lobby callback as GodotSteam's signal.
+fn emit_lobby_event(this: &mut Gd<SteamNetworkingMessages>, event: LobbyEvent) {
+    let mut signals = this.signals();
+    match event {
+        LobbyEvent::Created { result, lobby } => signals
+            .lobby_created()
+            .emit(i64::from(result.0), lobby.to_gdscript()),
+        LobbyEvent::Joined { lobby, response } => {
+            signals
+                .lobby_joined()
+                .emit(lobby.to_gdscript(), 0, false, i64::from(response))
+        }
+        LobbyEvent::ChatUpdate {
+            lobby,
+            changed,
+            making_change,
+            state,
+        } => signals.lobby_chat_update().emit(
+            lobby.to_gdscript(),
+            changed.to_gdscript(),
+            making_change.to_gdscript(),
+            i64::from(state),
+        ),
+        LobbyEvent::DataUpdate { lobby, member } => {
+            signals
+                .lobby_data_update()
+                .emit(1, lobby.to_gdscript(), member.to_gdscript())
+        }
+        LobbyEvent::MatchList { lobbies } => signals
+            .lobby_match_list()
+            .emit(&convert::lobby::lobby_ids(&lobbies)),
+        LobbyEvent::Message { lobby, user, body } => signals.lobby_message().emit(
+            lobby.to_gdscript(),
+            user.to_gdscript(),
+            &convert::lobby::chat_text(&body),
+            i64::from(crate::lobby::CHAT_ENTRY_TYPE_CHAT_MSG),
+        ),
+    }
 }
 
 /// The local backend's stand-ins for GodotSteam's friends functions are not ours to answer on Steam.

@@ -33,6 +33,7 @@ pub fn message(function: &str, count: u64) -> Option<String> {
     // GodotSteam names the Steam interface each function belongs to.
     let interface = match function {
         "getPersonaName" | "getFriendPersonaName" | "requestUserInformation" => "Friends",
+        name if is_matchmaking(name) => "Matchmaking",
         _ => "Networking Messages",
     };
     let text = format!("[STEAM] {interface} class not found when calling: {function}");
@@ -44,6 +45,13 @@ pub fn message(function: &str, count: u64) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// GodotSteam's lobby functions (`ISteamMatchmaking`).
+fn is_matchmaking(function: &str) -> bool {
+    function.contains("Lobby")
+        || function.starts_with("addRequestLobbyList")
+        || function == "isLobby"
 }
 
 fn is_power_of_ten(mut n: u64) -> bool {

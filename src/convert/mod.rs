@@ -1,6 +1,7 @@
 //! The one place where backend values become Godot values and back: Steam IDs, messages, session info.
 
 mod engine_calls;
+pub mod lobby;
 mod message;
 
 pub use engine_calls::EngineCalls;

@@ -34,15 +34,13 @@ impl Instance {
     fn new(index: u64, directory: &Directory) -> Self {
         let id = SteamId(SteamId::INDIVIDUAL_PUBLIC_BASE + 100 + index);
         let socket = loopback_socket();
-        directory
-            .lock()
-            .unwrap()
-            .insert(id, socket.local_addr().unwrap());
+        let address = socket.local_addr().unwrap();
+        directory.lock().unwrap().insert(id, address);
         let start = Instant::now();
         Self {
             id,
             protocol: LobbyProtocol::new(id, index),
-            links: LobbyLinks::new(socket, id, move || start.elapsed(), None).unwrap(),
+            links: LobbyLinks::new(socket, address, id, move || start.elapsed(), None).unwrap(),
             directory: Arc::clone(directory),
             events: Vec::new(),
             start,
@@ -230,7 +228,9 @@ fn a_link_claiming_a_user_from_another_address_is_refused() {
         .unwrap()
         .insert(victim, loopback_socket().local_addr().unwrap());
     impostor.id = victim;
-    impostor.links = LobbyLinks::new(loopback_socket(), victim, || Duration::ZERO, None).unwrap();
+    let socket = loopback_socket();
+    let address = socket.local_addr().unwrap();
+    impostor.links = LobbyLinks::new(socket, address, victim, || Duration::ZERO, None).unwrap();
     let owner_address = directory.lock().unwrap()[&owner.id];
     impostor.links.send(
         owner.id,
@@ -308,4 +308,29 @@ fn an_owner_that_leaves_hands_the_lobby_over_and_is_seen_leaving_not_vanishing()
             instance.events
         );
     }
+}
+
+#[test]
+fn a_link_from_a_user_not_yet_announced_waits_for_its_announcement() {
+    let directory = Directory::default();
+    let mut owner = Instance::new(30, &directory);
+    let lobby = owner.protocol.create(lobby_type::PUBLIC, 4).unwrap();
+    let mut joiner = Instance::new(31, &directory);
+    // The owner has not heard the joiner's presence yet (it comes once a second).
+    let joiner_address = directory.lock().unwrap().remove(&joiner.id).unwrap();
+    let (now, visible) = (joiner.now(), vec![owner.id]);
+    joiner.protocol.join(now, lobby, &visible);
+    let announced_at = Instant::now() + Duration::from_millis(500);
+    let deadline = Instant::now() + PATIENCE;
+    while has_joined(&joiner).is_none() {
+        assert!(Instant::now() < deadline, "timed out waiting for the join");
+        if Instant::now() >= announced_at {
+            directory.lock().unwrap().insert(joiner.id, joiner_address);
+        }
+        owner.step();
+        joiner.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(has_joined(&joiner), Some(enter_response::SUCCESS));
+    assert_eq!(owner.protocol.members(lobby), [owner.id, joiner.id]);
 }

@@ -1140,7 +1140,9 @@ fn failures(events: &[BackendEvent]) -> Vec<(i32, SteamId)> {
         .iter()
         .filter_map(|event| match event {
             BackendEvent::SessionFailed { reason, remote, .. } => Some((*reason, *remote)),
-            BackendEvent::SessionRequest { .. } | BackendEvent::PersonaStateChange { .. } => None,
+            BackendEvent::SessionRequest { .. }
+            | BackendEvent::PersonaStateChange { .. }
+            | BackendEvent::Lobby(_) => None,
         })
         .collect()
 }
@@ -1249,6 +1251,7 @@ fn a_presence_announcement_from_another_port_does_not_claim_a_local_id() {
             steam_id,
             app_id: TEST_APP_ID,
             instance: 1,
+            lobby_port: 0,
             persona_name: "impostor".to_owned(),
         });
         impostor

@@ -79,7 +79,9 @@ fn failures(events: &[BackendEvent]) -> Vec<(i32, String)> {
                 debug_message,
                 ..
             } => Some((*reason, debug_message.clone())),
-            BackendEvent::SessionRequest { .. } | BackendEvent::PersonaStateChange { .. } => None,
+            BackendEvent::SessionRequest { .. }
+            | BackendEvent::PersonaStateChange { .. }
+            | BackendEvent::Lobby(_) => None,
         })
         .collect()
 }

@@ -19,6 +19,7 @@ func _init() -> void:
 	result_constants_have_steam_values()
 	init_result_constants_have_steam_values()
 	persona_functions_signal_and_constants_are_godotsteams()
+	lobby_functions_signals_and_constants_are_godotsteams()
 	every_documented_project_setting_is_registered()
 	t.finish(self)
 
@@ -241,6 +242,69 @@ func persona_functions_signal_and_constants_are_godotsteams() -> void:
 
 
 ## The settings the README documents under steam/ all show in Project Settings.
+func lobby_functions_signals_and_constants_are_godotsteams() -> void:
+	var expected := {
+		"createLobby": [["lobby_type", "max_members"], TYPE_NIL],
+		"joinLobby": [["steam_lobby_id"], TYPE_NIL],
+		"leaveLobby": [["steam_lobby_id"], TYPE_NIL],
+		"getNumLobbyMembers": [["steam_lobby_id"], TYPE_INT],
+		"getLobbyMemberByIndex": [["steam_lobby_id", "member"], TYPE_INT],
+		"getLobbyOwner": [["steam_lobby_id"], TYPE_INT],
+		"setLobbyData": [["steam_lobby_id", "key", "value"], TYPE_BOOL],
+		"getLobbyData": [["steam_lobby_id", "key"], TYPE_STRING],
+		"getAllLobbyData": [["steam_lobby_id"], TYPE_DICTIONARY],
+		"deleteLobbyData": [["steam_lobby_id", "key"], TYPE_BOOL],
+		"setLobbyJoinable": [["steam_lobby_id", "joinable"], TYPE_BOOL],
+		"setLobbyType": [["steam_lobby_id", "lobby_type"], TYPE_BOOL],
+		"setLobbyMemberLimit": [["steam_lobby_id", "max_members"], TYPE_BOOL],
+		"getLobbyMemberLimit": [["steam_lobby_id"], TYPE_INT],
+		"requestLobbyList": [[], TYPE_NIL],
+		"addRequestLobbyListDistanceFilter": [["distance_filter"], TYPE_NIL],
+		"addRequestLobbyListStringFilter": [["key_to_match", "value_to_match", "comparison_type"], TYPE_NIL],
+		"addRequestLobbyListNumericalFilter": [["key_to_match", "value_to_match", "comparison_type"], TYPE_NIL],
+		"addRequestLobbyListNearValueFilter": [["key_to_match", "value_to_be_close_to"], TYPE_NIL],
+		"addRequestLobbyListFilterSlotsAvailable": [["slots_available"], TYPE_NIL],
+		"addRequestLobbyListResultCountFilter": [["max_results"], TYPE_NIL],
+		"sendLobbyChatMsg": [["steam_lobby_id", "message_body"], TYPE_BOOL],
+		"getLobbyMemberData": [["steam_lobby_id", "steam_id_user", "key"], TYPE_STRING],
+		"setLobbyMemberData": [["steam_lobby_id", "key", "value"], TYPE_NIL],
+		"isLobby": [["steam_id"], TYPE_BOOL],
+	}
+	for name in expected:
+		var method := method_info(name)
+		t.eq(arg_names(method), expected[name][0], "%s arguments" % name)
+		t.eq(method.get("return", {}).get("type", -1), expected[name][1], "%s return type" % name)
+	t.eq(method_info("createLobby").get("default_args", []), [2], "createLobby: max_members defaults to 2, as GodotSteam's")
+	var signals := {
+		"lobby_created": ["connect", "lobby_id"],
+		"lobby_joined": ["lobby", "permissions", "locked", "response"],
+		"lobby_chat_update": ["lobby_id", "changed_id", "making_change_id", "chat_state"],
+		"lobby_data_update": ["success", "lobby_id", "member_id"],
+		"lobby_match_list": ["lobbies"],
+		"lobby_message": ["lobby_id", "user", "message", "chat_type"],
+	}
+	for name in signals:
+		t.eq(arg_names(ClassDB.class_get_signal(CLASS, name)), signals[name], "%s arguments" % name)
+	var constants := {
+		"LOBBY_TYPE_PRIVATE": 0, "LOBBY_TYPE_FRIENDS_ONLY": 1, "LOBBY_TYPE_PUBLIC": 2, "LOBBY_TYPE_INVISIBLE": 3,
+		"LOBBY_TYPE_PRIVATE_UNIQUE": 4,
+		"LOBBY_COMPARISON_EQUAL_TO_OR_LESS_THAN": -2, "LOBBY_COMPARISON_LESS_THAN": -1, "LOBBY_COMPARISON_EQUAL": 0,
+		"LOBBY_COMPARISON_GREATER_THAN": 1, "LOBBY_COMPARISON_EQUAL_TO_GREATER_THAN": 2, "LOBBY_COMPARISON_NOT_EQUAL": 3,
+		"LOBBY_DISTANCE_FILTER_CLOSE": 0, "LOBBY_DISTANCE_FILTER_DEFAULT": 1, "LOBBY_DISTANCE_FILTER_FAR": 2,
+		"LOBBY_DISTANCE_FILTER_WORLDWIDE": 3,
+		"CHAT_ROOM_ENTER_RESPONSE_SUCCESS": 1, "CHAT_ROOM_ENTER_RESPONSE_DOESNT_EXIST": 2,
+		"CHAT_ROOM_ENTER_RESPONSE_NOT_ALLOWED": 3, "CHAT_ROOM_ENTER_RESPONSE_FULL": 4, "CHAT_ROOM_ENTER_RESPONSE_ERROR": 5,
+		"CHAT_ROOM_ENTER_RESPONSE_RATE_LIMIT_EXCEEDED": 15,
+		"CHAT_MEMBER_STATE_CHANGE_ENTERED": 1, "CHAT_MEMBER_STATE_CHANGE_LEFT": 2,
+		"CHAT_MEMBER_STATE_CHANGE_DISCONNECTED": 4, "CHAT_MEMBER_STATE_CHANGE_KICKED": 8,
+		"CHAT_MEMBER_STATE_CHANGE_BANNED": 16,
+		"CHAT_ENTRY_TYPE_CHAT_MSG": 1, "MAX_LOBBY_KEY_LENGTH": 255,
+	}
+	for name in constants:
+		t.eq(ClassDB.class_get_integer_constant(CLASS, name), constants[name], name)
+	t.eq(ClassDB.class_get_integer_constant_enum(CLASS, "LOBBY_TYPE_PUBLIC"), &"LobbyType", "LOBBY_TYPE_* are the LobbyType enum")
+
+
 func every_documented_project_setting_is_registered() -> void:
 	var missing := []
 	for name in ["steam/initialization/app_id", "steam/initialization/initialize_on_startup",

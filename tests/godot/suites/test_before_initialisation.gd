@@ -14,6 +14,7 @@ func _init() -> void:
 	polling_every_frame_prints_godotsteams_error_once_then_a_count()
 	messages_functions_return_godotsteam_defaults()
 	persona_functions_report_the_friends_class()
+	lobby_functions_report_the_matchmaking_class()
 	steam_id_is_zero()
 	init_result_is_empty_before_any_attempt()
 	shutdown_and_run_callbacks_are_harmless()
@@ -31,6 +32,32 @@ func polling_every_frame_prints_godotsteams_error_once_then_a_count() -> void:
 	if printed.size() == 4:
 		t.eq(printed[0], "[STEAM] Networking Messages class not found when calling: receiveMessagesOnChannel", "the first is GodotSteam's own line")
 		t.ok(printed[3].contains("1000 calls so far"), "the last carries the count: %s" % printed[3])
+
+
+func lobby_functions_report_the_matchmaking_class() -> void:
+	var log := ErrorLog.new()
+	OS.add_logger(log)
+	var lobby := 109775240917155841
+	steam.createLobby(2, 4)
+	steam.requestLobbyList()
+	var values := [
+		steam.getNumLobbyMembers(lobby),
+		steam.getLobbyOwner(lobby),
+		steam.getLobbyData(lobby, "k"),
+		steam.setLobbyData(lobby, "k", "v"),
+		steam.sendLobbyChatMsg(lobby, "hi"),
+	]
+	OS.remove_logger(log)
+	t.eq(values, [0, 0, "", false, false], "lobby functions return GodotSteam's defaults")
+	t.eq(log.errors, [
+		"[STEAM] Matchmaking class not found when calling: createLobby",
+		"[STEAM] Matchmaking class not found when calling: requestLobbyList",
+		"[STEAM] Matchmaking class not found when calling: getNumLobbyMembers",
+		"[STEAM] Matchmaking class not found when calling: getLobbyOwner",
+		"[STEAM] Matchmaking class not found when calling: getLobbyData",
+		"[STEAM] Matchmaking class not found when calling: setLobbyData",
+		"[STEAM] Matchmaking class not found when calling: sendLobbyChatMsg",
+	], "each prints GodotSteam's Matchmaking line")
 
 
 func persona_functions_report_the_friends_class() -> void:

@@ -184,7 +184,7 @@ impl CallbackParam {
                 );
                 Self::SessionFailed(Box::new(SteamNetworkingMessagesSessionFailed_t { info }))
             }
-            BackendEvent::PersonaStateChange { .. } => return None,
+            BackendEvent::PersonaStateChange { .. } | BackendEvent::Lobby(_) => return None,
         })
     }
 

@@ -85,6 +85,8 @@ pub enum BackendEvent {
     /// `PersonaStateChange_t`: what we know of `user` changed (`flags`: [`crate::steam_types::persona_change`]).
     /// Only the local backend sends it, when another instance's persona name arrives or changes.
     PersonaStateChange { user: SteamId, flags: i32 },
+    /// A lobby callback (`LobbyCreated_t`, `LobbyEnter_t`, ...): only from a backend that offers lobbies.
+    Lobby(crate::lobby::LobbyEvent),
 }
 
 /// The Networking Messages interface, one implementation per network.
@@ -171,6 +173,12 @@ pub trait MessagesBackend {
     /// [`BackendEvent::PersonaStateChange`]); `None` on Steam, as [`Self::persona_name`].
     fn friend_persona_name(&self, user: SteamId) -> Option<&str> {
         let _ = user;
+        None
+    }
+
+    /// Steam's lobbies (`ISteamMatchmaking`) on a backend that stands in for them; `None` on Steam, where
+    /// GodotSteam's are the real ones, and where the backend could not open its lobby socket.
+    fn lobbies(&mut self) -> Option<&mut crate::lobby::calls::Lobbies> {
         None
     }
 

@@ -57,6 +57,14 @@ enum Link {
     Unnamed {
         since: Duration,
     },
+    /// Someone dialed us and says it is `user`, whose presence has not told us where it takes lobby links
+    /// yet (announcements come once a second): what it sends waits until the claim can be checked, or until
+    /// [`HELLO_TIMEOUT`] after it dialed.
+    Claimed {
+        user: SteamId,
+        since: Duration,
+        held: Vec<Vec<u8>>,
+    },
     Ready {
         user: SteamId,
     },
@@ -73,12 +81,16 @@ pub struct LobbyLinks<S: Socket<Address = SocketAddr>> {
     /// next poll, so the protocol never waits for an answer to a message that never left.
     unreachable: Vec<SteamId>,
     time: Arc<dyn Fn() -> Duration + Send + Sync>,
+    local_address: Option<SocketAddr>,
+    /// Say goodbye when dropped (not when simulating a killed process).
+    goodbye: bool,
 }
 
 impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
-    /// Links of user `me` over `socket`, on `time`'s clock.
+    /// Links of user `me` over `socket` (bound at `local_address`), on `time`'s clock.
     pub fn new(
         socket: S,
+        local_address: SocketAddr,
         me: SteamId,
         time: impl Fn() -> Duration + Send + Sync + 'static,
         seed: Option<u64>,
@@ -106,6 +118,8 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
             by_user: HashMap::new(),
             unreachable: Vec::new(),
             time,
+            local_address: Some(local_address),
+            goodbye: true,
         })
     }
 
@@ -156,6 +170,21 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
         }
     }
 
+    /// Where the links listen.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.local_address
+    }
+
+    /// Ends without a word, as a killed process does (for tests of what the others see).
+    pub fn vanish(mut self) {
+        self.goodbye = false;
+    }
+
+    /// Sends what is queued now rather than at the next poll.
+    pub fn flush(&mut self) {
+        self.host.flush();
+    }
+
     /// Takes what arrived; `lobby_address_of` says where each user's lobby links come from.
     pub fn poll(
         &mut self,
@@ -176,6 +205,15 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
             .collect();
         for peer in silent {
             self.drop_link(peer);
+        }
+        let claims: Vec<PeerID> = self
+            .links
+            .iter()
+            .filter(|(_, link)| matches!(link, Link::Claimed { .. }))
+            .map(|(&peer, _)| peer)
+            .collect();
+        for peer in claims {
+            self.check_claim(peer, now, &lobby_address_of, events);
         }
         loop {
             let event = match self.host.service() {
@@ -227,7 +265,7 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
             Some(Link::Dialing { user, .. } | Link::Ready { user }) => {
                 self.close_user(user, events)
             }
-            Some(Link::Unnamed { .. }) | None => {}
+            Some(Link::Unnamed { .. } | Link::Claimed { .. }) | None => {}
         }
     }
 
@@ -263,19 +301,93 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
                 let to = SteamId(u64::from_le_bytes(
                     bytes[9..17].try_into().unwrap_or_default(),
                 ));
-                let address = self.host.peer_mut(peer).address();
-                if to != self.me || !from.is_valid() || lobby_address_of(from) != address {
-                    log::warn!(
-                        "lobby: refused a link claiming to be {from} from {address:?}, not where {from} announces its lobbies"
-                    );
+                let Some(Link::Unnamed { since }) = self.links.get(&peer) else {
+                    return;
+                };
+                if to != self.me || !from.is_valid() {
+                    log::warn!("lobby: refused a link whose HELLO names {from} to {to}");
                     self.drop_link(peer);
                     return;
                 }
-                self.links.insert(peer, Link::Ready { user: from });
-                // Answers go back over the link the user opened, unless ours is already up.
-                self.by_user.entry(from).or_insert(peer);
+                let since = *since;
+                self.links.insert(
+                    peer,
+                    Link::Claimed {
+                        user: from,
+                        since,
+                        held: Vec::new(),
+                    },
+                );
+                self.check_claim(peer, (self.time)(), lobby_address_of, events);
             }
-            (Some(&Link::Ready { user }), Some(&TAG_MESSAGE)) => match wire::decode(&bytes[1..]) {
+            (Some(Link::Claimed { .. }), Some(&TAG_MESSAGE)) => {
+                if let Some(Link::Claimed { held, .. }) = self.links.get_mut(&peer)
+                    && held.len() < MAX_WAITING
+                {
+                    held.push(bytes.to_vec());
+                } else {
+                    log::warn!("lobby: an unconfirmed link sent too much; link closed");
+                    self.drop_link(peer);
+                }
+            }
+            (Some(&Link::Ready { user }), _) => self.on_message_bytes(peer, user, bytes, events),
+            _ => {
+                log::warn!("lobby: a link sent a packet out of turn; link closed");
+                self.lose(peer, events);
+            }
+        }
+    }
+
+    /// A link that says it is a user: believed once that user's presence says its lobby links come from the
+    /// link's address (then what it sent meanwhile is delivered), refused if the presence names another
+    /// address, or if none comes in [`HELLO_TIMEOUT`].
+    fn check_claim(
+        &mut self,
+        peer: PeerID,
+        now: Duration,
+        lobby_address_of: &impl Fn(SteamId) -> Option<SocketAddr>,
+        events: &mut Vec<LinkEvent>,
+    ) {
+        let Some(Link::Claimed { user, since, .. }) = self.links.get(&peer) else {
+            return;
+        };
+        let (user, since) = (*user, *since);
+        let address = self.host.peer_mut(peer).address();
+        match lobby_address_of(user) {
+            Some(announced) if Some(announced) == address => {
+                let Some(Link::Claimed { held, .. }) =
+                    self.links.insert(peer, Link::Ready { user })
+                else {
+                    return;
+                };
+                // Answers go back over the link the user opened, unless ours is already up.
+                self.by_user.entry(user).or_insert(peer);
+                for bytes in held {
+                    self.on_message_bytes(peer, user, &bytes, events);
+                }
+            }
+            None if now.saturating_sub(since) < HELLO_TIMEOUT => {}
+            announced => {
+                log::warn!(
+                    "lobby: refused a link claiming to be {user} from {address:?}: {user} announces its lobbies at {announced:?}"
+                );
+                self.drop_link(peer);
+            }
+        }
+    }
+
+    fn on_message_bytes(
+        &mut self,
+        peer: PeerID,
+        user: SteamId,
+        bytes: &[u8],
+        events: &mut Vec<LinkEvent>,
+    ) {
+        if !matches!(self.links.get(&peer), Some(Link::Ready { .. })) {
+            return;
+        }
+        match bytes.split_first() {
+            Some((&TAG_MESSAGE, body)) => match wire::decode(body) {
                 Ok(message) => events.push(LinkEvent::Message {
                     from: user,
                     message,
@@ -286,8 +398,8 @@ impl<S: Socket<Address = SocketAddr>> LobbyLinks<S> {
                 }
             },
             _ => {
-                log::warn!("lobby: a link sent a packet out of turn; link closed");
-                self.lose(peer, events);
+                log::warn!("lobby: {user} sent a packet out of turn; link closed");
+                self.close_user(user, events);
             }
         }
     }
@@ -322,7 +434,7 @@ impl<S: Socket<Address = SocketAddr>> Drop for LobbyLinks<S> {
     /// [`GOODBYE_PATIENCE`], then closes what is left at once.
     fn drop(&mut self) {
         let peers: Vec<PeerID> = self.links.keys().copied().collect();
-        if peers.is_empty() {
+        if peers.is_empty() || !self.goodbye {
             return;
         }
         for &peer in &peers {

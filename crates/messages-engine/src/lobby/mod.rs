@@ -19,6 +19,7 @@
 //! frame; send every [`LobbyProtocol::next_outgoing`] to its user; turn [`LobbyProtocol::next_event`]s into
 //! signals.
 
+pub mod calls;
 pub mod limits;
 pub mod links;
 pub mod search;

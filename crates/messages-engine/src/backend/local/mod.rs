@@ -27,6 +27,9 @@ use super::config::{LocalConfig, MAX_LOCAL_ID};
 use super::{
     BackendEvent, ConnectionInfo, MessagesBackend, RealTimeStatus, ReceivedMessage, SessionInfo,
 };
+use crate::lobby::LobbyProtocol;
+use crate::lobby::calls::Lobbies;
+use crate::lobby::links::{LinkEvent, LobbyLinks};
 use crate::steam_types::{
     InitError, InitStatus, MAX_STEAM_PACKET_SIZE, SteamId, SteamResult, persona_change, send_flags,
 };
@@ -164,7 +167,10 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     events: Vec<BackendEvent>,
     local_address: SocketAddr,
     /// Instances heard from recently: where they listen and when they last said so.
-    visible: HashMap<SteamId, (SocketAddr, Duration)>,
+    visible: HashMap<SteamId, Visible>,
+    /// The lobby links, on a socket of their own; `None` until [`Self::with_lobby_socket`].
+    lobby_links: Option<LobbyLinks<ImpairedSocket<D>>>,
+    lobbies: Lobbies,
     /// This player's persona name, announced with our presence.
     persona_name: String,
     /// Other instances' persona names, kept once heard (as Steam keeps names of users no longer around).
@@ -184,12 +190,30 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     announce_shutdown: bool,
 }
 
+/// An instance heard from recently.
+#[derive(Debug, Clone, Copy)]
+struct Visible {
+    address: SocketAddr,
+    seen: Duration,
+    /// Its lobby links' port on `address`'s IP (0: none).
+    lobby_port: u16,
+}
+
+impl Visible {
+    fn lobby_address(&self) -> Option<SocketAddr> {
+        (self.lobby_port != 0).then(|| SocketAddr::new(self.address.ip(), self.lobby_port))
+    }
+}
+
 impl LocalBackend {
-    /// Binds this instance's port and starts the ENet host. Without a configured local ID, takes the first
-    /// free one.
+    /// Binds this instance's port and starts the ENet host, and the lobby links on a port of their own.
+    /// Without a configured local ID, takes the first free one.
     pub fn open(config: LocalConfig, clock: Clock) -> Result<Self, InitError> {
         let (local_id, socket) = bind(&config)?;
-        Self::with_socket(LocalConfig::steam_id_of(local_id), socket, config, clock)
+        let lobby_socket = UdpSocket::bind(SocketAddr::new(config.bind_ip, 0))
+            .map_err(|error| failed(format!("cannot bind the lobby socket: {error}")))?;
+        Self::with_socket(LocalConfig::steam_id_of(local_id), socket, config, clock)?
+            .with_lobby_socket(lobby_socket)
     }
 }
 
@@ -254,6 +278,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             events: Vec::new(),
             local_address,
             visible: HashMap::default(),
+            lobby_links: None,
+            lobbies: Lobbies::new(LobbyProtocol::new(
+                local_id,
+                seed.unwrap_or_else(|| fastrand::u64(..)),
+            )),
             persona_name,
             persona_names: HashMap::default(),
             last_presence: None,
@@ -271,6 +300,30 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         })
     }
 
+    /// Offers Steam's lobbies over links on `socket` (bound apart from the messages' socket, on the same IP).
+    pub fn with_lobby_socket(mut self, socket: D) -> Result<Self, InitError> {
+        let clock = self.clock.clone();
+        let socket = ImpairedSocket::new(
+            socket,
+            Impairment::default(),
+            clock.clone(),
+            self.config.seed,
+        );
+        let address = socket
+            .local_addr()
+            .map_err(|error| failed(format!("the lobby socket has no address: {error}")))?;
+        let links = LobbyLinks::new(
+            socket,
+            address,
+            self.local_id,
+            move || clock(),
+            self.config.seed,
+        )
+        .map_err(failed)?;
+        self.lobby_links = Some(links);
+        Ok(self)
+    }
+
     /// The UDP address this instance listens on.
     pub fn local_address(&self) -> SocketAddr {
         self.local_address
@@ -280,6 +333,9 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// only from the silence (for tests of what peers see).
     pub fn vanish(mut self) {
         self.announce_shutdown = false;
+        if let Some(links) = self.lobby_links.take() {
+            links.vanish();
+        }
     }
 
     /// How many sessions exist, in any state (for tests and memory measurements).
@@ -1151,8 +1207,8 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         if let Some((_, address)) = self.config.peers.iter().find(|(id, _)| *id == remote) {
             return Some(*address);
         }
-        if let Some((address, _)) = self.visible.get(&remote) {
-            return Some(*address);
+        if let Some(visible) = self.visible.get(&remote) {
+            return Some(visible.address);
         }
         self.config.address_of(remote)
     }
@@ -1174,13 +1230,20 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 && presence.app_id == self.config.app_id
                 && (own_port || configured)
             {
-                self.visible.insert(presence.steam_id, (address, now));
+                self.visible.insert(
+                    presence.steam_id,
+                    Visible {
+                        address,
+                        seen: now,
+                        lobby_port: presence.lobby_port,
+                    },
+                );
                 self.notice_restart(presence.steam_id, presence.instance);
                 self.learn_persona_name(presence.steam_id, presence.persona_name);
             }
         }
         self.visible
-            .retain(|_, (_, seen)| now.saturating_sub(*seen) < PRESENCE_EXPIRY);
+            .retain(|_, visible| now.saturating_sub(visible.seen) < PRESENCE_EXPIRY);
         if self
             .last_presence
             .is_some_and(|last| now.saturating_sub(last) < PRESENCE_INTERVAL)
@@ -1192,6 +1255,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             steam_id: self.local_id,
             app_id: self.config.app_id,
             instance: self.instance,
+            lobby_port: self.lobby_port(),
             persona_name: self.persona_name.clone(),
         });
         let own_port = self.local_address.port();
@@ -1221,6 +1285,44 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         for target in targets {
             socket.send_datagram(&announcement, target);
         }
+    }
+
+    /// The port of the lobby links (0 when there are none).
+    fn lobby_port(&self) -> u16 {
+        self.lobby_links
+            .as_ref()
+            .and_then(|links| links.local_address())
+            .map_or(0, |address| address.port())
+    }
+
+    /// Moves lobby messages between the links and the protocol, runs its timers, and posts its events.
+    fn drive_lobbies(&mut self, now: Duration) {
+        let Some(links) = &mut self.lobby_links else {
+            return;
+        };
+        let visible = &self.visible;
+        let lobby_address_of = |user: SteamId| visible.get(&user).and_then(Visible::lobby_address);
+        let mut arrived = Vec::new();
+        links.poll(lobby_address_of, &mut arrived);
+        for event in arrived {
+            match event {
+                LinkEvent::Message { from, message } => {
+                    self.lobbies.handle_message(now, from, message)
+                }
+                LinkEvent::Lost { user } => self.lobbies.handle_link_lost(now, user),
+            }
+        }
+        self.lobbies.update(now);
+        while let Some((to, message)) = self.lobbies.next_outgoing() {
+            links.send(to, lobby_address_of(to), &message);
+        }
+        links.flush();
+        while let Some(event) = self.lobbies.next_event() {
+            self.events.push(BackendEvent::Lobby(event));
+        }
+        let mut visible_ids: Vec<SteamId> = visible.keys().copied().collect();
+        visible_ids.sort();
+        self.lobbies.set_context(now, visible_ids);
     }
 
     /// A trusted announcement's persona name: the first one heard, or a new one, is a `persona_state_change`.
@@ -1553,6 +1655,11 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         Some(&self.persona_name)
     }
 
+    fn lobbies(&mut self) -> Option<&mut Lobbies> {
+        self.lobby_links.as_ref()?;
+        Some(&mut self.lobbies)
+    }
+
     fn friend_persona_name(&self, user: SteamId) -> Option<&str> {
         if user == self.local_id {
             return Some(&self.persona_name);
@@ -1571,6 +1678,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         // One clock read for all the timers.
         let now = self.now();
         self.exchange_presence(now);
+        self.drive_lobbies(now);
         self.run_timers(now);
         self.report_reads(now);
         self.report_held_back_warnings(now);

@@ -183,11 +183,11 @@ impl Frame<'_> {
 }
 
 /// Marks a presence announcement: a bare UDP datagram beside ENet's traffic on the same socket, saying
-/// "Steam ID X of app Y listens here, in its process run Z, and its player is called N". Its magic and a length
-/// that must match the name's keep it apart from ENet's own datagrams.
-const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES4";
+/// "Steam ID X of app Y listens here, in its process run Z, takes lobby links on port L, and its player is
+/// called N". Its magic and a length that must match the name's keep it apart from ENet's own datagrams.
+const PRESENCE_MAGIC: [u8; 8] = *b"GSMPRES5";
 /// An announcement's length before the name's bytes (the last of these is the name's length).
-pub const PRESENCE_FIXED_LEN: usize = 29;
+pub const PRESENCE_FIXED_LEN: usize = 31;
 /// Longest persona name in UTF-8 bytes: Steam's `k_cchPersonaNameMax` (128) less its terminating NUL.
 pub const PERSONA_NAME_MAX_BYTES: usize = 127;
 
@@ -200,6 +200,8 @@ pub struct Presence {
     /// The announcing process run (as in [`Frame::Hello`]): a peer that restarted announces a new one, which
     /// ends its old sessions at once, as Steam's "no connection" reply to the old session's traffic does.
     pub instance: u64,
+    /// The port of the instance's lobby links on the announcing address (0: it offers no lobbies).
+    pub lobby_port: u16,
     /// The player's persona name (`getFriendPersonaName`), at most [`PERSONA_NAME_MAX_BYTES`].
     pub persona_name: String,
 }
@@ -213,6 +215,7 @@ pub fn encode_presence(presence: &Presence) -> Vec<u8> {
     bytes.extend_from_slice(&presence.steam_id.0.to_le_bytes());
     bytes.extend_from_slice(&presence.app_id.to_le_bytes());
     bytes.extend_from_slice(&presence.instance.to_le_bytes());
+    bytes.extend_from_slice(&presence.lobby_port.to_le_bytes());
     // At most 127, so it fits the byte.
     bytes.push(name.len() as u8);
     bytes.extend_from_slice(name.as_bytes());
@@ -248,6 +251,7 @@ pub fn decode_presence(bytes: &[u8]) -> Option<Presence> {
         steam_id,
         app_id: read_u32(&bytes[16..20]),
         instance: read_u64(&bytes[20..28]),
+        lobby_port: u16::from_le_bytes([bytes[28], bytes[29]]),
         persona_name: persona_name.to_owned(),
     })
 }
@@ -373,6 +377,7 @@ mod tests {
             steam_id,
             app_id,
             instance: 0x0123_4567_89ab_cdef,
+            lobby_port: 47_999,
             persona_name: persona_name.to_owned(),
         }
     }
@@ -391,7 +396,7 @@ mod tests {
             decode_presence(&encode_presence(&presence(SteamId(0), 480, "x"))),
             None
         );
-        assert_eq!(decode_presence(b"GSMPRES4short"), None);
+        assert_eq!(decode_presence(b"GSMPRES5short"), None);
         assert_eq!(decode_presence(&[0; PRESENCE_FIXED_LEN]), None);
         // Earlier formats (no app ID; no instance; no name) are not mistaken for this one.
         let mut first_format = b"GSMPRES1".to_vec();
@@ -402,6 +407,8 @@ mod tests {
         third_format.extend_from_slice(&480u32.to_le_bytes());
         third_format.extend_from_slice(&[0; 8]);
         assert_eq!(decode_presence(&third_format), None);
+        let fourth_format = [b"GSMPRES4".as_slice(), &[0; 21], b"\x03Ada"].concat();
+        assert_eq!(decode_presence(&fourth_format), None);
     }
 
     #[test]

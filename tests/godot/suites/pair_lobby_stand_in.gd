@@ -1,0 +1,87 @@
+## GodotSteam's lobby functions are ours to answer on the local backend only. There, a lobby a creates with
+## private type is found by b by its ID alone (private lobbies never show in searches) and carries a chat
+## message both ways. On the Steam backend they are GodotSteam's: each call says so and returns GodotSteam's
+## failure value, and no lobby signal comes.
+extends SceneTree
+
+const Check = preload("res://lib/check.gd")
+const ErrorLog = preload("res://lib/error_log.gd")
+const Peer = preload("res://lib/peer.gd")
+const LOBBY_TYPE_PRIVATE := 0
+const CHAT_ROOM_ENTER_RESPONSE_SUCCESS := 1
+
+var t := Check.new()
+var p: Peer
+var lobby_signals := 0
+var joined: Array = []
+var chats: Array = []
+var found: Array = []
+
+
+func _initialize() -> void:
+	p = Peer.new(self, t)
+	p.steam.network_messages_session_request.connect(func(remote: int) -> void: p.steam.acceptSessionWithUser(remote))
+	for name in ["lobby_created", "lobby_joined", "lobby_chat_update", "lobby_data_update", "lobby_match_list", "lobby_message"]:
+		p.steam.connect(name, func(_a = null, _b = null, _c = null, _d = null) -> void: lobby_signals += 1)
+	p.steam.lobby_joined.connect(func(lobby: int, _permissions: int, _locked: bool, response: int) -> void:
+		joined.append([lobby, response]))
+	p.steam.lobby_message.connect(func(_lobby: int, user: int, message: String, _type: int) -> void:
+		chats.append([user, message]))
+	p.steam.lobby_match_list.connect(func(lobbies: Array) -> void: found.append(lobbies))
+	if p.backend == "local":
+		await _a_private_lobby_found_by_id()
+	else:
+		await _not_offered_on_steam()
+	p.send_text("done")
+	t.eq(await p.wait_for_text(0, "the peer's done"), "done", "%s: the peer is done too" % p.role)
+	await p.settle()
+	t.finish(self)
+
+
+func _a_private_lobby_found_by_id() -> void:
+	var lobby := 0
+	if p.role == "a":
+		p.steam.createLobby(LOBBY_TYPE_PRIVATE, 2)
+		await p.wait_for(func() -> bool: return joined.size() == 1, "the lobby created")
+		lobby = joined[0][0]
+		p.send_text(str(lobby), p.RELIABLE, 1)
+	else:
+		lobby = int(await p.wait_for_text(1, "the lobby's ID"))
+		p.steam.requestLobbyList()
+		await p.wait_for(func() -> bool: return found.size() == 1, "a search")
+		t.ok(not found[0].has(lobby), "b: a private lobby does not show in searches")
+		p.steam.joinLobby(lobby)
+		await p.wait_for(func() -> bool: return joined.size() == 1, "the join")
+		t.eq(joined[0], [lobby, CHAT_ROOM_ENTER_RESPONSE_SUCCESS], "b: joins the private lobby by its ID")
+	await p.wait_for(func() -> bool: return p.steam.getNumLobbyMembers(lobby) == 2, "two members")
+	t.eq(p.steam.getLobbyOwner(lobby), p.my_id if p.role == "a" else p.peer_id, "%s: a owns it" % p.role)
+	p.steam.sendLobbyChatMsg(lobby, "hi from %s ✓" % p.role)
+	await p.wait_for(func() -> bool: return chats.size() == 2, "both chat messages")
+	var texts := {}
+	for chat in chats:
+		texts[chat[0]] = chat[1]
+	t.eq(texts, {p.my_id: "hi from %s ✓" % p.role, p.peer_id: "hi from %s ✓" % ("b" if p.role == "a" else "a")}, "%s: both chat messages, UTF-8 intact" % p.role)
+
+
+func _not_offered_on_steam() -> void:
+	var log := ErrorLog.new()
+	OS.add_logger(log)
+	var lobby := 109775240917155841
+	p.steam.createLobby(2, 4)
+	p.steam.joinLobby(lobby)
+	p.steam.requestLobbyList()
+	var values := [
+		p.steam.getNumLobbyMembers(lobby),
+		p.steam.getLobbyOwner(lobby),
+		p.steam.getLobbyData(lobby, "k"),
+		p.steam.setLobbyData(lobby, "k", "v"),
+		p.steam.sendLobbyChatMsg(lobby, "hi"),
+		p.steam.getAllLobbyData(lobby),
+	]
+	OS.remove_logger(log)
+	t.eq(values, [0, 0, "", false, false, {}], "%s: GodotSteam's failure values" % p.role)
+	t.eq(log.errors.size(), 9, "%s: each call says why" % p.role)
+	for error in log.errors:
+		t.ok(error.contains("not offered on the Steam backend"), "%s: %s" % [p.role, error])
+	await p.settle(60)
+	t.eq(lobby_signals, 0, "%s: no lobby signal from us on Steam" % p.role)
