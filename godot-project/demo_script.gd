@@ -2,7 +2,8 @@
 ##
 ## The instance with the lower Steam ID says hello on the chat; the other accepts the session automatically and
 ## replies. Both then send 30 avatar positions (30 per second, unreliable), say "done", print the session's
-## state and ping, say "bye" and close the session. Each event is printed as one line starting with
+## state and ping, meet in a lobby (the lower Steam ID hosts it, the other finds and joins it; where lobbies
+## are offered), say "bye" and close the session. Each event is printed as one line starting with
 ## `[demo <steam id>]`. The process exits with 0 on success; 1 if Steam did not start, 2 if no peer was found,
 ## 3 if the peer did not answer within TIMEOUT_S (or the session failed while waiting), 4 if anything else went
 ## wrong (a failed send or session, or no avatar position at all).
@@ -105,6 +106,9 @@ func _run() -> void:
 		info.get("packets_out_per_second", 0.0), info.get("packets_in_per_second", 0.0),
 		info.get("pending_reliable", 0), info.get("remote_address", "?")])
 
+	if main.lobby_panel and not await _meet_in_a_lobby(leader):
+		return
+
 	# Both sides print their session info before either closes: wait for the peer's "bye" (or its close).
 	_send_chat(BYE)
 	await _wait_for(func() -> bool:
@@ -118,6 +122,40 @@ func _run() -> void:
 		return
 	_say("exchange complete")
 	_finish(0)
+
+
+## The leader hosts a lobby with the panel's Host; the other finds it with Find and enters it with Join; both
+## wait until the lobby shows them both. False (after failing the run) if that does not happen in TIMEOUT_S.
+func _meet_in_a_lobby(leader: bool) -> bool:
+	var panel: Node = main.lobby_panel
+	var lobby_name := "%s's lobby" % main.persona_name(my_id if leader else peer_id)
+	if leader:
+		_say("hosting a lobby")
+		panel.host_lobby()
+	else:
+		_say('looking for "%s"' % lobby_name)
+		var target := [0]
+		var searches := [0]
+		var found: bool = await _wait_for(func() -> bool:
+			for lobby in panel.found_lobbies():
+				if Steam.getLobbyData(lobby, "name") == lobby_name:
+					target[0] = lobby
+			if target[0] == 0 and Engine.get_process_frames() % 30 == 0:
+				searches[0] += 1
+				panel.find_lobbies()
+			return target[0] != 0, TIMEOUT_S)
+		if not found:
+			_fail(4, "the peer's lobby did not show in %d searches" % searches[0])
+			return false
+		_say("found lobby %d; joining" % target[0])
+		panel.join_lobby(target[0])
+	var together: bool = await _wait_for(func() -> bool:
+		return panel.lobby_id != 0 and panel.members().has(my_id) and panel.members().has(peer_id), TIMEOUT_S)
+	if not together:
+		_fail(4, "the lobby did not show both players within %d s" % TIMEOUT_S)
+		return false
+	_say("in lobby %d with %d members, owner %d" % [panel.lobby_id, panel.members().size(), Steam.getLobbyOwner(panel.lobby_id)])
+	return true
 
 
 func _send_chat(text: String) -> void:

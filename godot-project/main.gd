@@ -2,7 +2,8 @@
 ## a plain `Steam.` call from GodotSteam's documentation, so this script can be copied into a GodotSteam
 ## project as is.
 ##
-## Each window shows its Steam ID, the peers it knows of (select one to talk to it), a chat (reliable,
+## Each window shows its Steam ID, the peers it knows of (select one to talk to it), lobbies to host, find and
+## join (lobby_panel.gd; their members join the peer list), a chat (reliable,
 ## channel 0), a play field whose avatar you move with the arrow keys or WASD (its position goes to the
 ## selected peer unreliably, 30 times a second, on channel 1), session requests with an Accept button, and a
 ## live view of the session with the selected peer.
@@ -27,6 +28,7 @@ signal session_failed(remote_steam_id: int, reason: int, debug_message: String)
 
 const Arena := preload("res://arena.gd")
 const DemoScript := preload("res://demo_script.gd")
+const LobbyPanel := preload("res://lobby_panel.gd")
 
 const CHAT_CHANNEL := 0
 const AVATAR_CHANNEL := 1
@@ -79,6 +81,9 @@ var _peer_list: ItemList
 var _add_input: LineEdit
 var _auto_accept: CheckBox
 var _requests_box: VBoxContainer
+var _lobby_column: VBoxContainer
+## The lobby panel; null where lobbies are not offered (this extension's Steam backend without GodotSteam).
+var lobby_panel: LobbyPanel
 var _info_title: Label
 var _info: Label
 var _arena: Arena
@@ -112,6 +117,12 @@ func _start() -> void:
 	_log("Steam started: %s" % _escape(init_verbal))
 	Steam.network_messages_session_request.connect(_on_session_request)
 	Steam.network_messages_session_failed.connect(_on_session_failed)
+	if backend_name == "local" or ClassDB.class_exists("Steam"):
+		lobby_panel = LobbyPanel.new()
+		lobby_panel.member_found.connect(_add_peer)
+		lobby_panel.said.connect(_log)
+		_lobby_column.add_child(_title("Lobbies"))
+		_lobby_column.add_child(lobby_panel)
 	demo_peer = int(_user_arg("demo-peer", "0"))
 	if demo_peer != 0:
 		select_peer(demo_peer)
@@ -149,6 +160,8 @@ func _process(delta: float) -> void:
 func _exit_tree() -> void:
 	# Tell peers at once that we are gone, rather than letting their sessions time out.
 	if my_steam_id != 0:
+		if lobby_panel:
+			lobby_panel.leave_lobby()
 		for peer in _peers:
 			if session_state(peer) != Steam.CONNECTION_STATE_NONE:
 				Steam.closeSessionWithUser(peer)
@@ -591,6 +604,8 @@ func _build_ui() -> void:
 	request_row.add_child(_auto_accept)
 	_requests_box = VBoxContainer.new()
 	left.add_child(_requests_box)
+	_lobby_column = VBoxContainer.new()
+	left.add_child(_lobby_column)
 
 	_info_title = _title("Session")
 	left.add_child(_info_title)

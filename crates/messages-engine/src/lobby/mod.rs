@@ -632,9 +632,19 @@ impl LobbyProtocol {
 
     /// `requestLobbyList`: asks every `visible` instance, then reports `MatchList`; the filters reset.
     pub fn request_list(&mut self, now: Duration, visible: &[SteamId]) {
+        let filters = self.take_filters();
+        self.request_list_with(now, visible, filters);
+    }
+
+    /// The filters added since the last search, which the next search would use; they reset.
+    pub fn take_filters(&mut self) -> Filters {
+        std::mem::take(&mut self.filters)
+    }
+
+    /// A search with `filters` (taken earlier with [`Self::take_filters`]).
+    pub fn request_list_with(&mut self, now: Duration, visible: &[SteamId], filters: Filters) {
         let request = self.next_request;
         self.next_request = self.next_request.wrapping_add(1);
-        let filters = std::mem::take(&mut self.filters);
         let found = self.listed_here();
         let asked: HashSet<SteamId> = visible
             .iter()

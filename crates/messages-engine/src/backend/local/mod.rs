@@ -171,6 +171,8 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     /// The lobby links, on a socket of their own; `None` until [`Self::with_lobby_socket`].
     lobby_links: Option<LobbyLinks<ImpairedSocket<D>>>,
     lobbies: Lobbies,
+    /// The first poll that drove the lobbies: discovery counts from it.
+    lobbies_started: Option<Duration>,
     /// This player's persona name, announced with our presence.
     persona_name: String,
     /// Other instances' persona names, kept once heard (as Steam keeps names of users no longer around).
@@ -279,6 +281,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             local_address,
             visible: HashMap::default(),
             lobby_links: None,
+            lobbies_started: None,
             lobbies: Lobbies::new(LobbyProtocol::new(
                 local_id,
                 seed.unwrap_or_else(|| fastrand::u64(..)),
@@ -1322,7 +1325,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         }
         let mut visible_ids: Vec<SteamId> = visible.keys().copied().collect();
         visible_ids.sort();
-        self.lobbies.set_context(now, visible_ids);
+        // Every instance in sight announces itself once a second: after a round and a half since our first
+        // poll, everyone has been heard.
+        let started = *self.lobbies_started.get_or_insert(now);
+        let discovered = now.saturating_sub(started) >= PRESENCE_INTERVAL * 3 / 2;
+        self.lobbies.set_context(now, visible_ids, discovered);
     }
 
     /// A trusted announcement's persona name: the first one heard, or a new one, is a `persona_state_change`.
