@@ -304,6 +304,44 @@ impl SteamNetworkingMessages {
         });
     }
 
+    /// Gives the lobby to [param steam_id_new_owner], a member (the owner only); this player stays a member.
+    /// Every member gets [signal lobby_data_update] for the lobby.
+    #[func(rename = setLobbyOwner)]
+    fn set_lobby_owner(&mut self, steam_lobby_id: i64, steam_id_new_owner: i64) -> bool {
+        const NAME: &str = "setLobbyOwner";
+        let (lobby, owner) = (
+            SteamId::from_gdscript(steam_lobby_id),
+            SteamId::from_gdscript(steam_id_new_owner),
+        );
+        self.with_lobbies(NAME, false, |lobbies| {
+            let now = lobbies.now();
+            reported(NAME, lobbies.set_owner(now, lobby, owner)).is_some()
+        })
+    }
+
+    /// Invites [param steam_id_invitee] (another game instance) to a lobby this player is in: it gets
+    /// [signal lobby_invite], then [signal join_requested], since there is no Steam overlay offline in which
+    /// to accept (a game that joins on [signal join_requested], as GodotSteam's tutorials do, joins at once).
+    /// Returns [code]true[/code] if the invitation was sent.
+    #[func(rename = inviteUserToLobby)]
+    fn invite_user_to_lobby(&mut self, steam_lobby_id: i64, steam_id_invitee: i64) -> bool {
+        const NAME: &str = "inviteUserToLobby";
+        let (lobby, invitee) = (
+            SteamId::from_gdscript(steam_lobby_id),
+            SteamId::from_gdscript(steam_id_invitee),
+        );
+        self.with_lobbies(NAME, false, |lobbies| {
+            reported(NAME, lobbies.invite(lobby, invitee)).is_some()
+        })
+    }
+
+    /// Whether this player owns the game: always [code]true[/code] on the local backend (GodotSteam's
+    /// [code]ISteamApps[/code] call answers on Steam).
+    #[func(rename = isSubscribed)]
+    fn is_subscribed(&mut self) -> bool {
+        self.with_lobbies("isSubscribed", false, |_| true)
+    }
+
     /// Whether [param steam_id] has the shape of a lobby's Steam ID.
     #[func(rename = isLobby)]
     fn is_lobby(&self, steam_id: i64) -> bool {

@@ -143,6 +143,17 @@ impl SteamNetworkingMessages {
     #[signal]
     fn lobby_message(lobby_id: i64, user: i64, message: GString, chat_type: i64);
 
+    /// Posted when another game instance invited this player to a lobby ([method inviteUserToLobby]);
+    /// [param game] is the game's app ID. Local backend only.
+    #[signal]
+    fn lobby_invite(inviter: i64, lobby: i64, game: i64);
+
+    /// Posted when this player accepted an invitation to [param lobby_id] from [param steam_id]: offline
+    /// there is no overlay to accept in, so right after [signal lobby_invite]. Join it with
+    /// [method joinLobby]. Local backend only.
+    #[signal]
+    fn join_requested(lobby_id: i64, steam_id: i64);
+
     // ---- Initialisation (GodotSteam 4.14+) ----
 
     /// Starts Steam. Returns [code]true[/code] on success. A non-zero [param app_id] (else the project
@@ -734,6 +745,8 @@ impl SteamNetworkingMessages {
             "lobby_data_update",
             "lobby_match_list",
             "lobby_message",
+            "lobby_invite",
+            "join_requested",
         ] {
             for connection in object.get_signal_connection_list(signal).iter_shared() {
                 if let Some(callable) = connection
@@ -800,6 +813,18 @@ fn emit_lobby_event(this: &mut Gd<SteamNetworkingMessages>, event: LobbyEvent) {
         LobbyEvent::MatchList { lobbies } => signals
             .lobby_match_list()
             .emit(&convert::lobby::lobby_ids(&lobbies)),
+        LobbyEvent::Invited {
+            inviter,
+            lobby,
+            game,
+        } => {
+            signals
+                .lobby_invite()
+                .emit(inviter.to_gdscript(), lobby.to_gdscript(), game as i64);
+            signals
+                .join_requested()
+                .emit(lobby.to_gdscript(), inviter.to_gdscript());
+        }
         LobbyEvent::Message { lobby, user, body } => signals.lobby_message().emit(
             lobby.to_gdscript(),
             user.to_gdscript(),

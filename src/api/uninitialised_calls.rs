@@ -34,6 +34,7 @@ pub fn message(function: &str, count: u64) -> Option<String> {
     let interface = match function {
         "getPersonaName" | "getFriendPersonaName" | "requestUserInformation" => "Friends",
         name if is_matchmaking(name) => "Matchmaking",
+        name if is_apps(name) => "Apps",
         _ => "Networking Messages",
     };
     let text = format!("[STEAM] {interface} class not found when calling: {function}");
@@ -52,6 +53,11 @@ fn is_matchmaking(function: &str) -> bool {
     function.contains("Lobby")
         || function.starts_with("addRequestLobbyList")
         || function == "isLobby"
+}
+
+/// GodotSteam's app functions (`ISteamApps`).
+fn is_apps(function: &str) -> bool {
+    function == "isSubscribed"
 }
 
 fn is_power_of_ten(mut n: u64) -> bool {

@@ -1,6 +1,7 @@
-## GodotSteam's lobby functions are ours to answer on the local backend only. There, a lobby a creates with
-## private type is found by b by its ID alone (private lobbies never show in searches) and carries a chat
-## message both ways. On the Steam backend they are GodotSteam's: each call says so and returns GodotSteam's
+## GodotSteam's lobby functions are ours to answer on the local backend only. There, a invites b to a private
+## lobby (private lobbies never show in searches): b gets lobby_invite and join_requested, and joins as
+## GodotSteam's tutorials do, on join_requested; a chat message goes both ways; a gives the lobby to b with
+## setLobbyOwner. On the Steam backend they are GodotSteam's: each call says so and returns GodotSteam's
 ## failure value, and no lobby signal comes.
 extends SceneTree
 
@@ -16,18 +17,24 @@ var lobby_signals := 0
 var joined: Array = []
 var chats: Array = []
 var found: Array = []
+var invites: Array = []
+var join_requests: Array = []
 
 
 func _initialize() -> void:
 	p = Peer.new(self, t)
 	p.steam.network_messages_session_request.connect(func(remote: int) -> void: p.steam.acceptSessionWithUser(remote))
-	for name in ["lobby_created", "lobby_joined", "lobby_chat_update", "lobby_data_update", "lobby_match_list", "lobby_message"]:
+	for name in ["lobby_created", "lobby_joined", "lobby_chat_update", "lobby_data_update", "lobby_match_list", "lobby_message", "lobby_invite", "join_requested"]:
 		p.steam.connect(name, func(_a = null, _b = null, _c = null, _d = null) -> void: lobby_signals += 1)
 	p.steam.lobby_joined.connect(func(lobby: int, _permissions: int, _locked: bool, response: int) -> void:
 		joined.append([lobby, response]))
 	p.steam.lobby_message.connect(func(_lobby: int, user: int, message: String, _type: int) -> void:
 		chats.append([user, message]))
 	p.steam.lobby_match_list.connect(func(lobbies: Array) -> void: found.append(lobbies))
+	p.steam.lobby_invite.connect(func(inviter: int, lobby: int, game: int) -> void: invites.append([inviter, lobby, game]))
+	p.steam.join_requested.connect(func(lobby: int, friend: int) -> void:
+		join_requests.append([lobby, friend])
+		p.steam.joinLobby(lobby))
 	if p.backend == "local":
 		await _a_private_lobby_found_by_id()
 	else:
@@ -44,15 +51,17 @@ func _a_private_lobby_found_by_id() -> void:
 		p.steam.createLobby(LOBBY_TYPE_PRIVATE, 2)
 		await p.wait_for(func() -> bool: return joined.size() == 1, "the lobby created")
 		lobby = joined[0][0]
-		p.send_text(str(lobby), p.RELIABLE, 1)
+		# b must be in sight for the invitation to reach it.
+		await p.wait_for(func() -> bool: return p.steam.getVisiblePeers().has(p.peer_id), "b in sight")
+		t.eq(p.steam.inviteUserToLobby(lobby, p.peer_id), true, "a: invites b")
 	else:
-		lobby = int(await p.wait_for_text(1, "the lobby's ID"))
 		p.steam.requestLobbyList()
-		await p.wait_for(func() -> bool: return found.size() == 1, "a search")
+		await p.wait_for(func() -> bool: return found.size() == 1 and joined.size() == 1, "a search and the join")
+		lobby = joined[0][0]
+		t.eq(invites.map(func(invite: Array) -> Array: return invite.slice(0, 2)), [[p.peer_id, lobby]], "b: lobby_invite from a, for that lobby")
+		t.eq(join_requests, [[lobby, p.peer_id]], "b: join_requested, the lobby and who invited")
+		t.eq(joined[0], [lobby, CHAT_ROOM_ENTER_RESPONSE_SUCCESS], "b: joins the private lobby it was invited to")
 		t.ok(not found[0].has(lobby), "b: a private lobby does not show in searches")
-		p.steam.joinLobby(lobby)
-		await p.wait_for(func() -> bool: return joined.size() == 1, "the join")
-		t.eq(joined[0], [lobby, CHAT_ROOM_ENTER_RESPONSE_SUCCESS], "b: joins the private lobby by its ID")
 	await p.wait_for(func() -> bool: return p.steam.getNumLobbyMembers(lobby) == 2, "two members")
 	t.eq(p.steam.getLobbyOwner(lobby), p.my_id if p.role == "a" else p.peer_id, "%s: a owns it" % p.role)
 	p.steam.sendLobbyChatMsg(lobby, "hi from %s ✓" % p.role)
@@ -61,6 +70,13 @@ func _a_private_lobby_found_by_id() -> void:
 	for chat in chats:
 		texts[chat[0]] = chat[1]
 	t.eq(texts, {p.my_id: "hi from %s ✓" % p.role, p.peer_id: "hi from %s ✓" % ("b" if p.role == "a" else "a")}, "%s: both chat messages, UTF-8 intact" % p.role)
+	var b := p.peer_id if p.role == "a" else p.my_id
+	if p.role == "a":
+		t.eq(p.steam.setLobbyOwner(lobby, p.BASE_ID + 1000000), false, "a: setLobbyOwner to a non-member is false")
+		t.eq(p.steam.setLobbyOwner(lobby, b), true, "a: gives the lobby to b")
+	await p.wait_for(func() -> bool: return p.steam.getLobbyOwner(lobby) == b, "b owning the lobby")
+	t.eq(p.steam.getNumLobbyMembers(lobby), 2, "%s: both are still members" % p.role)
+	t.eq(p.steam.isSubscribed(), true, "%s: isSubscribed" % p.role)
 
 
 func _not_offered_on_steam() -> void:
@@ -77,10 +93,13 @@ func _not_offered_on_steam() -> void:
 		p.steam.setLobbyData(lobby, "k", "v"),
 		p.steam.sendLobbyChatMsg(lobby, "hi"),
 		p.steam.getAllLobbyData(lobby),
+		p.steam.inviteUserToLobby(lobby, p.peer_id),
+		p.steam.setLobbyOwner(lobby, p.peer_id),
+		p.steam.isSubscribed(),
 	]
 	OS.remove_logger(log)
-	t.eq(values, [0, 0, "", false, false, {}], "%s: GodotSteam's failure values" % p.role)
-	t.eq(log.errors.size(), 9, "%s: each call says why" % p.role)
+	t.eq(values, [0, 0, "", false, false, {}, false, false, false], "%s: GodotSteam's failure values" % p.role)
+	t.eq(log.errors.size(), 12, "%s: each call says why" % p.role)
 	for error in log.errors:
 		t.ok(error.contains("not offered on the Steam backend"), "%s: %s" % [p.role, error])
 	await p.settle(60)

@@ -269,6 +269,9 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 		"getLobbyMemberData": [["steam_lobby_id", "steam_id_user", "key"], TYPE_STRING],
 		"setLobbyMemberData": [["steam_lobby_id", "key", "value"], TYPE_NIL],
 		"isLobby": [["steam_id"], TYPE_BOOL],
+		"setLobbyOwner": [["steam_lobby_id", "steam_id_new_owner"], TYPE_BOOL],
+		"inviteUserToLobby": [["steam_lobby_id", "steam_id_invitee"], TYPE_BOOL],
+		"isSubscribed": [[], TYPE_BOOL],
 	}
 	for name in expected:
 		var method := method_info(name)
@@ -282,6 +285,8 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 		"lobby_data_update": ["success", "lobby_id", "member_id"],
 		"lobby_match_list": ["lobbies"],
 		"lobby_message": ["lobby_id", "user", "message", "chat_type"],
+		"lobby_invite": ["inviter", "lobby", "game"],
+		"join_requested": ["lobby_id", "steam_id"],
 	}
 	for name in signals:
 		t.eq(arg_names(ClassDB.class_get_signal(CLASS, name)), signals[name], "%s arguments" % name)

@@ -60,6 +60,11 @@ impl Lobbies {
         }
     }
 
+    /// The time at the driver's last poll.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
     /// `joinLobby`.
     pub fn join_lobby(&mut self, lobby: SteamId) {
         if self.discovered {

@@ -111,6 +111,12 @@ pub enum LobbyEvent {
         user: SteamId,
         body: Vec<u8>,
     },
+    /// `lobby_invite(inviter, lobby, game)`: `game` is the game's ID (its app ID).
+    Invited {
+        inviter: SteamId,
+        lobby: SteamId,
+        game: u64,
+    },
 }
 
 /// Why a call was refused.
@@ -124,6 +130,8 @@ pub enum LobbyError {
     PastLimit(Limit),
     /// A type or comparison that is not one of Steam's.
     InvalidArgument(String),
+    /// The user is not a member of the lobby.
+    NotAMember(SteamId, SteamId),
 }
 
 impl std::fmt::Display for LobbyError {
@@ -133,6 +141,9 @@ impl std::fmt::Display for LobbyError {
             Self::NotOwner(lobby) => write!(f, "only the owner of lobby {} may do this", lobby.0),
             Self::PastLimit(limit) => write!(f, "{limit}"),
             Self::InvalidArgument(what) => f.write_str(what),
+            Self::NotAMember(user, lobby) => {
+                write!(f, "{} is not a member of lobby {}", user.0, lobby.0)
+            }
         }
     }
 }
@@ -267,6 +278,8 @@ pub struct LobbyProtocol {
     early_leaves: HashMap<SteamId, HashSet<SteamId>>,
     outgoing: VecDeque<(SteamId, LobbyMessage)>,
     events: VecDeque<LobbyEvent>,
+    /// The game's ID, for invitations (see [`Self::set_game_id`]).
+    game_id: u64,
 }
 
 impl LobbyProtocol {
@@ -285,7 +298,13 @@ impl LobbyProtocol {
             early_leaves: HashMap::new(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
+            game_id: 0,
         }
+    }
+
+    /// The game's ID that invitations carry (a Steam game's is its app ID).
+    pub fn set_game_id(&mut self, game_id: u64) {
+        self.game_id = game_id;
     }
 
     pub fn next_outgoing(&mut self) -> Option<(SteamId, LobbyMessage)> {
@@ -558,6 +577,53 @@ impl LobbyProtocol {
         }
         let me = self.me;
         self.relay_chat(lobby, me, body);
+        Ok(())
+    }
+
+    /// `setLobbyOwner` (owner only): `new_owner`, a member, owns the lobby; this user stays a member. Every
+    /// member gets `DataUpdate` for the lobby.
+    pub fn set_owner(
+        &mut self,
+        now: Duration,
+        lobby: SteamId,
+        new_owner: SteamId,
+    ) -> Result<(), LobbyError> {
+        let me = self.me;
+        let state = self.owned_mut(lobby)?;
+        if new_owner == me {
+            return Ok(());
+        }
+        if state.member(new_owner).is_none() {
+            return Err(LobbyError::NotAMember(new_owner, lobby));
+        }
+        state.owner = new_owner;
+        state.awaiting_rejoin = None;
+        state.rejoin_sent = Some(now);
+        self.tell_members(lobby, |lobby| LobbyMessage::Transfer {
+            lobby,
+            owner: new_owner.0,
+        });
+        // After the transfer on the same link, so the new owner knows it owns the lobby when this comes.
+        self.send(new_owner, LobbyMessage::Rejoin { lobby: lobby.0 });
+        self.events.push_back(LobbyEvent::DataUpdate {
+            lobby,
+            member: lobby,
+        });
+        Ok(())
+    }
+
+    /// `inviteUserToLobby`: `invitee` gets `Invited` (any user in sight; Steam asks for a friend).
+    pub fn invite(&mut self, lobby: SteamId, invitee: SteamId) -> Result<(), LobbyError> {
+        if !self.lobbies.contains_key(&lobby) {
+            return Err(LobbyError::NotInLobby(lobby));
+        }
+        if !invitee.is_valid() || invitee == self.me {
+            return Err(LobbyError::InvalidArgument(format!(
+                "{} cannot be invited",
+                invitee.0
+            )));
+        }
+        self.send(invitee, LobbyMessage::Invite { lobby: lobby.0 });
         Ok(())
     }
 
@@ -854,6 +920,19 @@ impl LobbyProtocol {
             LobbyMessage::Owner { lobby, owner } => {
                 self.on_handover(now, from, SteamId(lobby), SteamId(owner))
             }
+            LobbyMessage::Transfer { lobby, owner } => {
+                self.on_transfer(now, from, SteamId(lobby), SteamId(owner))
+            }
+            LobbyMessage::Invite { lobby } => {
+                let lobby = SteamId(lobby);
+                if is_lobby_id(lobby) {
+                    self.events.push_back(LobbyEvent::Invited {
+                        inviter: from,
+                        lobby,
+                        game: self.game_id,
+                    });
+                }
+            }
             LobbyMessage::ListRequest { request } => {
                 let lobbies = self.listed_here();
                 self.send(from, LobbyMessage::List { request, lobbies });
@@ -1071,22 +1150,14 @@ impl LobbyProtocol {
             return;
         }
         if state.owner != me {
-            // Would this instance be the heir if the owner were gone? Then the owner is likely gone and
-            // this instance has not noticed yet.
-            let heir = state
-                .members
-                .iter()
-                .map(|member| member.user)
-                .find(|&user| user != state.owner);
-            if heir == Some(me) {
-                self.early_rejoins
-                    .entry(lobby)
-                    .or_default()
-                    .entry(from)
-                    .or_insert(now);
-            } else {
-                self.send_out(from, lobby);
-            }
+            // The member turned to this instance as the new owner before this instance knew it is one (it
+            // has not noticed the owner gone yet, or the owner's hand-over is still on its way): held until
+            // then, or refused after the grace.
+            self.early_rejoins
+                .entry(lobby)
+                .or_default()
+                .entry(from)
+                .or_insert(now);
             return;
         }
         if let Some((missing, _)) = &mut state.awaiting_rejoin {
@@ -1358,6 +1429,45 @@ impl LobbyProtocol {
             });
         }
         self.events.extend(events);
+    }
+
+    /// The owner `from` gives `lobby` to `new_owner` and stays a member: everyone turns to the new owner.
+    fn on_transfer(&mut self, now: Duration, from: SteamId, lobby: SteamId, new_owner: SteamId) {
+        let me = self.me;
+        let Some(state) = self.lobbies.get_mut(&lobby) else {
+            return;
+        };
+        if state.owner != from || from == me || state.member(new_owner).is_none() {
+            return;
+        }
+        state.owner = new_owner;
+        if new_owner == me {
+            let missing = state
+                .members
+                .iter()
+                .map(|member| member.user)
+                .filter(|&user| user != me)
+                .collect();
+            state.awaiting_rejoin = Some((missing, now + REJOIN_GRACE));
+            state.rejoin_sent = None;
+        } else {
+            state.rejoin_sent = Some(now);
+            self.send(new_owner, LobbyMessage::Rejoin { lobby: lobby.0 });
+        }
+        self.events.push_back(LobbyEvent::DataUpdate {
+            lobby,
+            member: lobby,
+        });
+        if new_owner == me {
+            for user in self
+                .early_rejoins
+                .remove(&lobby)
+                .unwrap_or_default()
+                .into_keys()
+            {
+                self.on_rejoin(now, user, lobby);
+            }
+        }
     }
 
     /// The owner `from` leaves `lobby` and hands it to `heir`.

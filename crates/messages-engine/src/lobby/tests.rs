@@ -831,3 +831,108 @@ fn a_member_whose_new_owner_never_answers_turns_to_the_next_one() {
         assert_eq!(world.nodes[index].members(lobby), [user(2), user(3)]);
     }
 }
+
+#[test]
+fn set_owner_gives_the_lobby_to_a_member_and_the_old_owner_stays() {
+    let (mut world, lobby) = World::lobby_of(3);
+    assert_eq!(
+        world.nodes[0].set_owner(world.now, lobby, user(7)),
+        Err(LobbyError::NotAMember(user(7), lobby))
+    );
+    assert_eq!(
+        world.nodes[1].set_owner(world.now, lobby, user(2)),
+        Err(LobbyError::NotOwner(lobby))
+    );
+    world.nodes[0].set_owner(world.now, lobby, user(2)).unwrap();
+    world.settle();
+    for index in 0..3 {
+        assert_eq!(
+            world.nodes[index].owner(lobby),
+            Some(user(2)),
+            "node {index}"
+        );
+        assert_eq!(
+            world.nodes[index].members(lobby),
+            [user(0), user(1), user(2)]
+        );
+        assert!(world.take_events(index).contains(&LobbyEvent::DataUpdate {
+            lobby,
+            member: lobby
+        }));
+    }
+    // The new owner rules, and nobody is dropped for not rejoining.
+    assert!(world.nodes[0].set_data(lobby, "k", "v").is_err());
+    world.nodes[2].set_data(lobby, "k", "v").unwrap();
+    world.nodes[0].send_chat(lobby, b"via 2").unwrap();
+    world.settle();
+    world.advance(REJOIN_GRACE * 2);
+    assert_eq!(world.nodes[0].data(lobby, "k"), "v");
+    assert!(
+        world
+            .take_events(1)
+            .iter()
+            .any(|event| matches!(event, LobbyEvent::Message { body, .. } if body == b"via 2"))
+    );
+    assert_eq!(world.nodes[2].members(lobby), [user(0), user(1), user(2)]);
+}
+
+#[test]
+fn an_invitation_reaches_the_invitee_with_the_inviter() {
+    let (mut world, lobby) = World::lobby_of(2);
+    world.nodes.push(LobbyProtocol::new(user(2), 3));
+    world.alive.push(true);
+    world.events.push(Vec::new());
+    world.nodes[1].invite(lobby, user(2)).unwrap();
+    world.settle();
+    assert_eq!(
+        world.take_events(2),
+        [LobbyEvent::Invited {
+            inviter: user(1),
+            lobby,
+            game: 0
+        }]
+    );
+    assert_eq!(
+        world.nodes[2].invite(lobby, user(0)),
+        Err(LobbyError::NotInLobby(lobby))
+    );
+}
+
+#[test]
+fn a_member_that_turns_to_the_new_owner_before_the_new_owner_knows_is_taken_back() {
+    let (mut world, lobby) = World::lobby_of(3);
+    world.nodes[0].set_owner(world.now, lobby, user(2)).unwrap();
+    let from_owner: Vec<(SteamId, LobbyMessage)> =
+        std::iter::from_fn(|| world.nodes[0].next_outgoing()).collect();
+    // 1 hears of the transfer first and turns to 2, which has not heard of it yet.
+    for (to, message) in &from_owner {
+        if *to == user(1) {
+            world.nodes[1].handle_message(world.now, user(0), message.clone());
+        }
+    }
+    let from_one: Vec<(SteamId, LobbyMessage)> =
+        std::iter::from_fn(|| world.nodes[1].next_outgoing()).collect();
+    for (to, message) in from_one {
+        assert_eq!(to, user(2));
+        world.nodes[2].handle_message(world.now, user(1), message);
+    }
+    for (to, message) in from_owner {
+        if to == user(2) {
+            world.nodes[2].handle_message(world.now, user(0), message);
+        }
+    }
+    world.settle();
+    world.advance(REJOIN_GRACE * 2);
+    for index in 0..3 {
+        assert_eq!(
+            world.nodes[index].owner(lobby),
+            Some(user(2)),
+            "node {index}"
+        );
+        assert_eq!(
+            world.nodes[index].members(lobby),
+            [user(0), user(1), user(2)],
+            "node {index}"
+        );
+    }
+}

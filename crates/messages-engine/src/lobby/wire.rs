@@ -94,6 +94,10 @@ pub enum LobbyMessage {
     },
     /// To members: the owner leaves and hands the lobby to `owner`.
     Owner { lobby: u64, owner: u64 },
+    /// To members: the owner gives the lobby to `owner` and stays a member.
+    Transfer { lobby: u64, owner: u64 },
+    /// To a user: join this lobby (`inviteUserToLobby`).
+    Invite { lobby: u64 },
     /// To anyone: which of your lobbies can be found?
     ListRequest { request: u32 },
     /// The answer: the lobbies the sender owns that a search shows.
@@ -173,6 +177,8 @@ fn check(message: &LobbyMessage) -> Result<(), Limit> {
         | LobbyMessage::Rejoin { .. }
         | LobbyMessage::Gone { .. }
         | LobbyMessage::Owner { .. }
+        | LobbyMessage::Transfer { .. }
+        | LobbyMessage::Invite { .. }
         | LobbyMessage::ListRequest { .. }
         | LobbyMessage::Locate { .. }
         | LobbyMessage::Located { .. } => Ok(()),

@@ -262,6 +262,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         )
         .map_err(|error| failed(format!("cannot start the ENet host: {error:?}")))?;
         log::info!("local backend: Steam ID {local_id} on {local_address}");
+        let game_id = u64::from(config.app_id);
         // The configuration refuses names a presence cannot carry; a config built in code gets the default.
         let persona_name = config
             .persona_name
@@ -282,10 +283,12 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             visible: HashMap::default(),
             lobby_links: None,
             lobbies_started: None,
-            lobbies: Lobbies::new(LobbyProtocol::new(
-                local_id,
-                seed.unwrap_or_else(|| fastrand::u64(..)),
-            )),
+            lobbies: Lobbies::new({
+                let mut protocol =
+                    LobbyProtocol::new(local_id, seed.unwrap_or_else(|| fastrand::u64(..)));
+                protocol.set_game_id(game_id);
+                protocol
+            }),
             persona_name,
             persona_names: HashMap::default(),
             last_presence: None,
