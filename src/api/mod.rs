@@ -821,7 +821,8 @@ fn emit_lobby_event(this: &mut Gd<SteamNetworkingMessages>, event: LobbyEvent) {
             signals
                 .lobby_invite()
                 .emit(inviter.to_gdscript(), lobby.to_gdscript(), game as i64);
-            signals
+            // gdext hands out one signal at a time from a `signals()` value: a fresh one for the second.
+            this.signals()
                 .join_requested()
                 .emit(lobby.to_gdscript(), inviter.to_gdscript());
         }

@@ -33,8 +33,10 @@ pub const FATAL_LOG_MARKERS: &[&str] = &[
     "Parse Error",
     "Failed to load script",
     "handle_crash",
-    // A Rust panic in the extension, which gdext turns into an error and a default return value.
+    // A Rust panic in the extension, which gdext turns into an error and a default return value: Rust's
+    // own wording, and gdext 0.5's ("ERROR: [panic src/file.rs:142]", which says no "panicked").
     "panicked",
+    "[panic ",
     // The Steam API stand-in of the Steam-path suites, on a broken Steam rule (it then aborts).
     "steam_api stand-in:",
 ];
@@ -164,6 +166,19 @@ pub fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutco
         if found != expected {
             outcome.problems.push(format!(
                 "expected {expected} script errors from deliberate bad calls, found {found}"
+            ));
+        }
+    }
+    // `## expect-panics: N`: exactly N of gdext's refusals (each an "[panic ...]" error), from calls a
+    // suite makes on purpose that godot-rust itself refuses (from another thread, say); any other is a bug.
+    if let Some(expected) = header(suite, "expect-panics").and_then(|n| n.parse::<usize>().ok()) {
+        let found = text.lines().filter(|line| line.contains("[panic ")).count();
+        outcome
+            .problems
+            .retain(|problem| !problem.starts_with("log has '[panic '"));
+        if found != expected {
+            outcome.problems.push(format!(
+                "expected {expected} refusals by godot-rust from deliberate bad calls, found {found}"
             ));
         }
     }
@@ -320,6 +335,14 @@ mod tests {
         );
         assert_eq!(parse_summary("passed, failed"), None);
         assert_eq!(parse_summary("ERROR: 1 passed"), None);
+    }
+
+    #[test]
+    fn a_godot_rust_panic_in_log_fails_the_suite_even_when_checks_passed() {
+        let mut outcome = SuiteOutcome::default();
+        let log = "ERROR: [panic /x/godot-core-0.5.5/src/signal/typed_signal.rs:142]\n  signals() allows only one signal configuration at a time\n1 passed, 0 failed\n";
+        check_log(log, &mut outcome);
+        assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 ## refused call stops its thread function with one script error.
 ## args: --steam-backend=local --steam-local-id=45
 ## expect-script-errors: 3
+## expect-panics: 3
 extends SceneTree
 
 const Check = preload("res://lib/check.gd")
