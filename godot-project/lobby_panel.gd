@@ -58,6 +58,7 @@ func _ready() -> void:
 	Steam.lobby_chat_update.connect(_on_lobby_chat_update)
 	Steam.lobby_match_list.connect(_on_lobby_match_list)
 	Steam.lobby_data_update.connect(func(_success: int, _lobby: int, _member: int) -> void: _refresh())
+	Steam.lobby_kicked.connect(_on_lobby_kicked)
 
 
 ## Makes a public lobby for MAX_MEMBERS players (lobby_created, then lobby_joined, follow).
@@ -137,6 +138,13 @@ func _on_lobby_chat_update(lobby: int, changed: int, _making_change: int, state:
 		what = "disconnected"
 	said.emit("[color=gray]%d %s the lobby[/color]" % [changed, what])
 	_refresh()
+
+
+func _on_lobby_kicked(lobby: int, _admin: int, _due_to_disconnect: int) -> void:
+	if lobby == lobby_id:
+		said.emit("[color=salmon]dropped from lobby %d[/color]" % lobby)
+		lobby_id = 0
+		_refresh()
 
 
 func _on_lobby_match_list(lobbies: Array) -> void:

@@ -961,11 +961,18 @@ pub const GROUPS: &[ConstantGroup] = &[
     // ---- Matchmaking (lobbies, offered on the local backend) ----
     ConstantGroup {
         enum_name: None,
-        constants: &[(
-            "MAX_LOBBY_KEY_LENGTH",
-            255,
-            "Longest key of lobby or member data, in bytes.",
-        )],
+        constants: &[
+            (
+                "MAX_LOBBY_KEY_LENGTH",
+                255,
+                "Longest key of lobby or member data, in bytes.",
+            ),
+            (
+                "CHAT_METADATA_MAX",
+                8192,
+                "Size limit of a lobby or member data value, in bytes, its terminating zero included.",
+            ),
+        ],
     },
     ConstantGroup {
         enum_name: Some("LobbyType"),

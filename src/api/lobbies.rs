@@ -10,7 +10,8 @@ use super::{SteamNetworkingMessages, report_not_offered_on_steam};
 use crate::convert;
 use crate::lobby::calls::Lobbies;
 use crate::lobby::search::Filters;
-use crate::lobby::{LobbyError, is_lobby_id};
+use crate::lobby::wire::GameServer;
+use crate::lobby::{LobbyError, is_lobby_like};
 use crate::steam_types::SteamId;
 
 #[godot_api(secondary)]
@@ -342,10 +343,59 @@ impl SteamNetworkingMessages {
         self.with_lobbies("isSubscribed", false, |_| true)
     }
 
-    /// Whether [param steam_id] has the shape of a lobby's Steam ID.
+    /// Refreshes the data of [param steam_lobby_id], joined or not (a lobby not in a search's results, say):
+    /// [signal lobby_data_update] follows, with [param success] 0 if no game instance in sight has that lobby.
+    /// Returns [code]true[/code] when asked.
+    #[func(rename = requestLobbyData)]
+    fn request_lobby_data(&mut self, steam_lobby_id: i64) -> bool {
+        let lobby = SteamId::from_gdscript(steam_lobby_id);
+        self.with_lobbies("requestLobbyData", false, |lobbies| {
+            lobbies.request_lobby_data(lobby);
+            true
+        })
+    }
+
+    /// Names the lobby's game server (the owner only): every member gets [signal lobby_game_created].
+    /// [param server_ip] is kept as written; [code]"0"[/code], 0 and 0 mean none, as in GodotSteam.
+    #[func(rename = setLobbyGameServer)]
+    fn set_lobby_game_server(
+        &mut self,
+        steam_lobby_id: i64,
+        #[opt(default = "0")] server_ip: GString,
+        #[opt(default = 0)] server_port: i64,
+        #[opt(default = 0)] steam_id_game_server: i64,
+    ) {
+        const NAME: &str = "setLobbyGameServer";
+        let lobby = SteamId::from_gdscript(steam_lobby_id);
+        let Ok(port) = u16::try_from(server_port) else {
+            godot_error!("[STEAM] {NAME}: server_port must be 0 to 65535 (got {server_port})");
+            return;
+        };
+        let server = GameServer {
+            ip: server_ip.to_string(),
+            port,
+            steam_id: steam_id_game_server as u64,
+        };
+        self.with_lobbies(NAME, (), |lobbies| {
+            reported(NAME, lobbies.set_game_server(lobby, server));
+        });
+    }
+
+    /// The lobby's game server, as GodotSteam returns it: [code]{"ret": true, "ip": ..., "port": ..., "id": ...}[/code],
+    /// or [code]{"ret": false}[/code] when the owner named none (or this player is not a member).
+    #[func(rename = getLobbyGameServer)]
+    fn get_lobby_game_server(&mut self, steam_lobby_id: i64) -> VarDictionary {
+        let lobby = SteamId::from_gdscript(steam_lobby_id);
+        self.with_lobbies("getLobbyGameServer", VarDictionary::new(), |lobbies| {
+            convert::lobby::game_server(lobbies.game_server(lobby))
+        })
+    }
+
+    /// Whether [param steam_id] is a lobby's Steam ID (a chat account with the lobby flag), as GodotSteam's
+    /// [code]isLobby[/code].
     #[func(rename = isLobby)]
     fn is_lobby(&self, steam_id: i64) -> bool {
-        is_lobby_id(SteamId::from_gdscript(steam_id))
+        is_lobby_like(SteamId::from_gdscript(steam_id))
     }
 }
 

@@ -143,6 +143,17 @@ impl SteamNetworkingMessages {
     #[signal]
     fn lobby_message(lobby_id: i64, user: i64, message: GString, chat_type: i64);
 
+    /// Posted when this player is no longer in [param lobby_id] though it did not leave: the owner's game no
+    /// longer counts it in (this player's link to it was lost). [param due_to_disconnect] is 1, as on Steam.
+    /// Local backend only.
+    #[signal]
+    fn lobby_kicked(lobby_id: i64, admin_id: i64, due_to_disconnect: i64);
+
+    /// Posted to every member when the owner named the lobby's game server
+    /// ([method setLobbyGameServer]). Local backend only.
+    #[signal]
+    fn lobby_game_created(lobby_id: i64, server_id: i64, server_ip: GString, port: i64);
+
     /// Posted when another game instance invited this player to a lobby ([method inviteUserToLobby]);
     /// [param game] is the game's app ID. Local backend only.
     #[signal]
@@ -747,6 +758,8 @@ impl SteamNetworkingMessages {
             "lobby_message",
             "lobby_invite",
             "join_requested",
+            "lobby_kicked",
+            "lobby_game_created",
         ] {
             for connection in object.get_signal_connection_list(signal).iter_shared() {
                 if let Some(callable) = connection
@@ -813,6 +826,27 @@ fn emit_lobby_event(this: &mut Gd<SteamNetworkingMessages>, event: LobbyEvent) {
         LobbyEvent::MatchList { lobbies } => signals
             .lobby_match_list()
             .emit(&convert::lobby::lobby_ids(&lobbies)),
+        LobbyEvent::DataUnavailable { lobby } => {
+            signals
+                .lobby_data_update()
+                .emit(0, lobby.to_gdscript(), lobby.to_gdscript())
+        }
+        LobbyEvent::Kicked { lobby, admin } => {
+            signals
+                .lobby_kicked()
+                .emit(lobby.to_gdscript(), admin.to_gdscript(), 1)
+        }
+        LobbyEvent::GameCreated {
+            lobby,
+            server,
+            ip,
+            port,
+        } => signals.lobby_game_created().emit(
+            lobby.to_gdscript(),
+            server.to_gdscript(),
+            &GString::from(ip.as_str()),
+            i64::from(port),
+        ),
         LobbyEvent::Invited {
             inviter,
             lobby,

@@ -33,3 +33,15 @@ pub fn chat_text(body: &[u8]) -> GString {
     let text = body.split(|&byte| byte == 0).next().unwrap_or_default();
     GString::from(String::from_utf8_lossy(text).as_ref())
 }
+
+/// `getLobbyGameServer`'s dictionary: `{"ret": false}`, or `ret` true with `ip`, `port` and `id`.
+pub fn game_server(server: Option<&crate::lobby::wire::GameServer>) -> VarDictionary {
+    let mut dictionary = VarDictionary::new();
+    dictionary.set("ret", server.is_some());
+    if let Some(server) = server {
+        dictionary.set("ip", &GString::from(server.ip.as_str()));
+        dictionary.set("port", i64::from(server.port));
+        dictionary.set("id", server.steam_id as i64);
+    }
+    dictionary
+}

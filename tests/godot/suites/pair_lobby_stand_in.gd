@@ -18,19 +18,23 @@ var joined: Array = []
 var chats: Array = []
 var found: Array = []
 var invites: Array = []
+var servers: Array = []
+var data_updates: Array = []
 var join_requests: Array = []
 
 
 func _initialize() -> void:
 	p = Peer.new(self, t)
 	p.steam.network_messages_session_request.connect(func(remote: int) -> void: p.steam.acceptSessionWithUser(remote))
-	for name in ["lobby_created", "lobby_joined", "lobby_chat_update", "lobby_data_update", "lobby_match_list", "lobby_message", "lobby_invite", "join_requested"]:
+	for name in ["lobby_created", "lobby_joined", "lobby_chat_update", "lobby_data_update", "lobby_match_list", "lobby_message", "lobby_invite", "join_requested", "lobby_kicked", "lobby_game_created"]:
 		p.steam.connect(name, func(_a = null, _b = null, _c = null, _d = null) -> void: lobby_signals += 1)
 	p.steam.lobby_joined.connect(func(lobby: int, _permissions: int, _locked: bool, response: int) -> void:
 		joined.append([lobby, response]))
 	p.steam.lobby_message.connect(func(_lobby: int, user: int, message: String, _type: int) -> void:
 		chats.append([user, message]))
 	p.steam.lobby_match_list.connect(func(lobbies: Array) -> void: found.append(lobbies))
+	p.steam.lobby_game_created.connect(func(lobby: int, server: int, ip: String, port: int) -> void: servers.append([lobby, server, ip, port]))
+	p.steam.lobby_data_update.connect(func(success: int, lobby: int, member: int) -> void: data_updates.append([success, lobby, member]))
 	p.steam.lobby_invite.connect(func(inviter: int, lobby: int, game: int) -> void: invites.append([inviter, lobby, game]))
 	p.steam.join_requested.connect(func(lobby: int, friend: int) -> void:
 		join_requests.append([lobby, friend])
@@ -71,6 +75,13 @@ func _a_private_lobby_found_by_id() -> void:
 		texts[chat[0]] = chat[1]
 	t.eq(texts, {p.my_id: "hi from %s ✓" % p.role, p.peer_id: "hi from %s ✓" % ("b" if p.role == "a" else "a")}, "%s: both chat messages, UTF-8 intact" % p.role)
 	var b := p.peer_id if p.role == "a" else p.my_id
+	if p.role == "a":
+		p.steam.setLobbyGameServer(lobby, "127.0.0.1", 27015)
+	await p.wait_for(func() -> bool: return servers.size() == 1, "lobby_game_created")
+	t.eq(servers, [[lobby, 0, "127.0.0.1", 27015]], "%s: lobby_game_created names the owner's game server" % p.role)
+	t.eq(p.steam.getLobbyGameServer(lobby), {"ret": true, "ip": "127.0.0.1", "port": 27015, "id": 0}, "%s: getLobbyGameServer" % p.role)
+	t.eq(p.steam.requestLobbyData(lobby), true, "%s: requestLobbyData" % p.role)
+	await p.wait_for(func() -> bool: return data_updates.has([1, lobby, lobby]), "lobby_data_update after requestLobbyData")
 	if p.role == "a":
 		t.eq(p.steam.setLobbyOwner(lobby, p.BASE_ID + 1000000), false, "a: setLobbyOwner to a non-member is false")
 		t.eq(p.steam.setLobbyOwner(lobby, b), true, "a: gives the lobby to b")

@@ -272,12 +272,16 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 		"setLobbyOwner": [["steam_lobby_id", "steam_id_new_owner"], TYPE_BOOL],
 		"inviteUserToLobby": [["steam_lobby_id", "steam_id_invitee"], TYPE_BOOL],
 		"isSubscribed": [[], TYPE_BOOL],
+		"requestLobbyData": [["steam_lobby_id"], TYPE_BOOL],
+		"setLobbyGameServer": [["steam_lobby_id", "server_ip", "server_port", "steam_id_game_server"], TYPE_NIL],
+		"getLobbyGameServer": [["steam_lobby_id"], TYPE_DICTIONARY],
 	}
 	for name in expected:
 		var method := method_info(name)
 		t.eq(arg_names(method), expected[name][0], "%s arguments" % name)
 		t.eq(method.get("return", {}).get("type", -1), expected[name][1], "%s return type" % name)
 	t.eq(method_info("createLobby").get("default_args", []), [2], "createLobby: max_members defaults to 2, as GodotSteam's")
+	t.eq(method_info("setLobbyGameServer").get("default_args", []), ["0", 0, 0], "setLobbyGameServer: GodotSteam's defaults")
 	var signals := {
 		"lobby_created": ["connect", "lobby_id"],
 		"lobby_joined": ["lobby", "permissions", "locked", "response"],
@@ -287,6 +291,8 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 		"lobby_message": ["lobby_id", "user", "message", "chat_type"],
 		"lobby_invite": ["inviter", "lobby", "game"],
 		"join_requested": ["lobby_id", "steam_id"],
+		"lobby_kicked": ["lobby_id", "admin_id", "due_to_disconnect"],
+		"lobby_game_created": ["lobby_id", "server_id", "server_ip", "port"],
 	}
 	for name in signals:
 		t.eq(arg_names(ClassDB.class_get_signal(CLASS, name)), signals[name], "%s arguments" % name)
@@ -303,7 +309,7 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 		"CHAT_MEMBER_STATE_CHANGE_ENTERED": 1, "CHAT_MEMBER_STATE_CHANGE_LEFT": 2,
 		"CHAT_MEMBER_STATE_CHANGE_DISCONNECTED": 4, "CHAT_MEMBER_STATE_CHANGE_KICKED": 8,
 		"CHAT_MEMBER_STATE_CHANGE_BANNED": 16,
-		"CHAT_ENTRY_TYPE_CHAT_MSG": 1, "MAX_LOBBY_KEY_LENGTH": 255,
+		"CHAT_ENTRY_TYPE_CHAT_MSG": 1, "MAX_LOBBY_KEY_LENGTH": 255, "CHAT_METADATA_MAX": 8192,
 	}
 	for name in constants:
 		t.eq(ClassDB.class_get_integer_constant(CLASS, name), constants[name], name)

@@ -74,6 +74,11 @@ impl Lobbies {
         }
     }
 
+    /// `requestLobbyData`.
+    pub fn request_lobby_data(&mut self, lobby: SteamId) {
+        self.protocol.request_data(self.now, lobby, &self.visible);
+    }
+
     /// `requestLobbyList`.
     pub fn request_lobby_list(&mut self) {
         let filters = self.protocol.take_filters();

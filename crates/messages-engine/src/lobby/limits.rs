@@ -5,8 +5,9 @@
 pub const MAX_MEMBERS: u32 = 250;
 /// Longest key of lobby or member data, in bytes (`k_nMaxLobbyKeyLength`).
 pub const MAX_KEY_BYTES: usize = 255;
-/// Longest value of lobby data, in bytes (Steam: 8 KiB).
-pub const MAX_VALUE_BYTES: usize = 8 * 1024;
+/// Longest value of lobby or member data, in bytes: Steam's 8 KiB (`k_cubChatMetadataMax`), less the
+/// terminating zero it counts.
+pub const MAX_VALUE_BYTES: usize = 8 * 1024 - 1;
 /// Longest chat message, in bytes: Steam's 4 KiB, less the terminating zero GodotSteam sends after the text.
 pub const MAX_CHAT_BYTES: usize = 4 * 1024 - 1;
 /// Most bytes (keys and values) of one lobby's data. Steam documents no total; this keeps a lobby's
@@ -28,6 +29,9 @@ pub fn summary_bytes<'a>(data: impl Iterator<Item = &'a (String, String)>) -> us
         .sum::<usize>()
 }
 
+/// Longest game server IP text (an IPv6 address with a zone fits).
+pub const MAX_SERVER_IP_BYTES: usize = 64;
+
 /// A limit a value went past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -39,6 +43,7 @@ pub enum Limit {
     Members,
     ListedLobbies,
     LobbyType,
+    GameServerAddress,
 }
 
 impl std::fmt::Display for Limit {
@@ -56,6 +61,9 @@ impl std::fmt::Display for Limit {
             Self::Members => format!("a lobby has 1 to {MAX_MEMBERS} members"),
             Self::ListedLobbies => format!("at most {MAX_LISTED_PER_OWNER} lobbies per owner"),
             Self::LobbyType => "lobby types are 0 to 4 (LOBBY_TYPE_*)".to_string(),
+            Self::GameServerAddress => {
+                format!("a game server's IP is at most {MAX_SERVER_IP_BYTES} characters")
+            }
         };
         f.write_str(&text)
     }
@@ -117,6 +125,13 @@ pub fn check_member_data(entries: &[(String, String)]) -> Result<(), Limit> {
 pub fn check_lobby_type(lobby_type: u8) -> Result<(), Limit> {
     if lobby_type > 4 {
         return Err(Limit::LobbyType);
+    }
+    Ok(())
+}
+
+pub fn check_game_server(server: &super::wire::GameServer) -> Result<(), Limit> {
+    if server.ip.len() > MAX_SERVER_IP_BYTES {
+        return Err(Limit::GameServerAddress);
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 use crate::steam_types::{SteamId, SteamResult};
 use limits::Limit;
 use search::Filters;
-use wire::{LobbyMessage, MemberRecord, Snapshot, Summary};
+use wire::{GameServer, LobbyMessage, MemberRecord, Snapshot, Summary};
 
 /// `ELobbyType`.
 pub mod lobby_type {
@@ -82,7 +82,13 @@ pub fn lobby_id(account: u32) -> SteamId {
     SteamId(LOBBY_BASE | u64::from(account))
 }
 
-/// Whether `id` has the shape of a lobby ID.
+/// Steam's `CSteamID::IsLobby`: a chat account with the lobby instance flag (`isLobby` in GDScript).
+pub fn is_lobby_like(id: SteamId) -> bool {
+    const LOBBY_FLAG: u64 = 0x40000;
+    id.account_type() == 8 && (id.0 >> 32) & 0xf_ffff & LOBBY_FLAG != 0
+}
+
+/// Whether `id` has the shape of the lobby IDs this protocol makes and accepts from peers.
 pub fn is_lobby_id(id: SteamId) -> bool {
     id.0 & !u64::from(u32::MAX) == lobby_id(0).0 && id.account_id() != 0
 }
@@ -110,6 +116,18 @@ pub enum LobbyEvent {
         lobby: SteamId,
         user: SteamId,
         body: Vec<u8>,
+    },
+    /// `lobby_kicked(lobby_id, admin_id, due_to_disconnect)`: this user is no longer in the lobby because its
+    /// owner no longer counts it in (it lost its link to the owner, say).
+    Kicked { lobby: SteamId, admin: SteamId },
+    /// `lobby_data_update(0, lobby_id, lobby_id)`: [`LobbyProtocol::request_data`] found no such lobby.
+    DataUnavailable { lobby: SteamId },
+    /// `lobby_game_created(lobby_id, server_id, server_ip, port)`.
+    GameCreated {
+        lobby: SteamId,
+        server: SteamId,
+        ip: String,
+        port: u16,
     },
     /// `lobby_invite(inviter, lobby, game)`: `game` is the game's ID (its app ID).
     Invited {
@@ -168,6 +186,8 @@ struct Lobby {
     awaiting_rejoin: Option<(HashSet<SteamId>, Duration)>,
     /// When this member asked a new owner to take it back, until its WELCOME comes.
     rejoin_sent: Option<Duration>,
+    /// The game server the owner named (`setLobbyGameServer`).
+    game_server: Option<GameServer>,
 }
 
 impl Lobby {
@@ -201,6 +221,7 @@ impl Lobby {
                     data: entries(&member.data),
                 })
                 .collect(),
+            game_server: self.game_server.clone(),
         }
     }
 
@@ -221,6 +242,7 @@ impl Lobby {
                 .collect(),
             awaiting_rejoin: None,
             rejoin_sent: None,
+            game_server: snapshot.game_server,
         }
     }
 
@@ -280,6 +302,8 @@ pub struct LobbyProtocol {
     events: VecDeque<LobbyEvent>,
     /// The game's ID, for invitations (see [`Self::set_game_id`]).
     game_id: u64,
+    /// `requestLobbyData` calls waiting for answers: who was asked and has not answered, and since when.
+    data_requests: HashMap<SteamId, (HashSet<SteamId>, Duration)>,
 }
 
 impl LobbyProtocol {
@@ -299,6 +323,7 @@ impl LobbyProtocol {
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
             game_id: 0,
+            data_requests: HashMap::new(),
         }
     }
 
@@ -363,6 +388,7 @@ impl LobbyProtocol {
                 }],
                 awaiting_rejoin: None,
                 rejoin_sent: None,
+                game_server: None,
             },
         );
         self.events.push_back(LobbyEvent::Created {
@@ -461,6 +487,11 @@ impl LobbyProtocol {
     pub fn set_data(&mut self, lobby: SteamId, key: &str, value: &str) -> Result<(), LobbyError> {
         limits::check_entry(key, value).map_err(LobbyError::PastLimit)?;
         let state = self.owned_mut(lobby)?;
+        if state.data.get(key).is_some_and(|known| known == value) {
+            // Steam sends lobby data only when it changed (an owner re-setting it in its own
+            // lobby_data_update handler would otherwise loop).
+            return Ok(());
+        }
         let mut data: Vec<(String, String)> = entries(&state.data);
         data.retain(|(k, _)| k != key);
         data.push((key.into(), value.into()));
@@ -610,6 +641,63 @@ impl LobbyProtocol {
             member: lobby,
         });
         Ok(())
+    }
+
+    /// `setLobbyGameServer` (owner only): every member, this one included, gets `GameCreated`.
+    pub fn set_game_server(
+        &mut self,
+        lobby: SteamId,
+        server: GameServer,
+    ) -> Result<(), LobbyError> {
+        limits::check_game_server(&server).map_err(LobbyError::PastLimit)?;
+        let state = self.owned_mut(lobby)?;
+        state.game_server = Some(server.clone());
+        let message = server.clone();
+        self.tell_members(lobby, |lobby| LobbyMessage::GameServer {
+            lobby,
+            server: message.clone(),
+        });
+        self.events.push_back(LobbyEvent::GameCreated {
+            lobby,
+            server: SteamId(server.steam_id),
+            ip: server.ip,
+            port: server.port,
+        });
+        Ok(())
+    }
+
+    /// `getLobbyGameServer`: the game server the owner named, if any.
+    pub fn game_server(&self, lobby: SteamId) -> Option<&GameServer> {
+        self.lobbies.get(&lobby)?.game_server.as_ref()
+    }
+
+    /// `requestLobbyData`: fresh data of a lobby (joined or not), then `DataUpdate` for it, or
+    /// `DataUnavailable` if no instance in sight has it.
+    pub fn request_data(&mut self, now: Duration, lobby: SteamId, visible: &[SteamId]) {
+        if self.lobbies.contains_key(&lobby) {
+            // A member's copy is always up to date.
+            self.events.push_back(LobbyEvent::DataUpdate {
+                lobby,
+                member: lobby,
+            });
+            return;
+        }
+        let asked: HashSet<SteamId> = match self.found.get(&lobby) {
+            Some(summary) => [SteamId(summary.owner)].into(),
+            None => visible
+                .iter()
+                .copied()
+                .filter(|&user| user != self.me)
+                .collect(),
+        };
+        if asked.is_empty() || !is_lobby_id(lobby) {
+            self.events.push_back(LobbyEvent::DataUnavailable { lobby });
+            return;
+        }
+        for &user in &asked {
+            self.send(user, LobbyMessage::DataRequest { lobby: lobby.0 });
+        }
+        self.data_requests.insert(lobby, (asked, now));
     }
 
     /// `inviteUserToLobby`: `invitee` gets `Invited` (any user in sight; Steam asks for a friend).
@@ -810,14 +898,11 @@ impl LobbyProtocol {
                     return;
                 };
                 if user == me {
-                    // The owner no longer counts this instance in: it is out of the lobby.
+                    // The owner no longer counts this instance in: it is out of the lobby, as Steam's
+                    // LobbyKicked_t says of a user who lost its connection.
                     self.lobbies.remove(&lobby);
-                    self.events.push_back(LobbyEvent::ChatUpdate {
-                        lobby,
-                        changed: me,
-                        making_change: me,
-                        state,
-                    });
+                    self.events
+                        .push_back(LobbyEvent::Kicked { lobby, admin: from });
                     return;
                 }
                 if user == replica.owner {
@@ -923,6 +1008,35 @@ impl LobbyProtocol {
             LobbyMessage::Transfer { lobby, owner } => {
                 self.on_transfer(now, from, SteamId(lobby), SteamId(owner))
             }
+            LobbyMessage::GameServer { lobby, server } => {
+                let lobby = SteamId(lobby);
+                if let Some(state) = self.replica_from(lobby, from) {
+                    state.game_server = Some(server.clone());
+                    self.events.push_back(LobbyEvent::GameCreated {
+                        lobby,
+                        server: SteamId(server.steam_id),
+                        ip: server.ip,
+                        port: server.port,
+                    });
+                }
+            }
+            LobbyMessage::DataRequest { lobby } => {
+                let summary = self
+                    .lobbies
+                    .get(&SteamId(lobby))
+                    .filter(|state| state.owner == self.me)
+                    .map(|state| Summary {
+                        lobby,
+                        owner: self.me.0,
+                        members: state.members.len() as u32,
+                        max_members: state.max_members,
+                        data: entries(&state.data),
+                    });
+                self.send(from, LobbyMessage::DataAnswer { lobby, summary });
+            }
+            LobbyMessage::DataAnswer { lobby, summary } => {
+                self.on_data_answer(from, SteamId(lobby), summary)
+            }
             LobbyMessage::Invite { lobby } => {
                 let lobby = SteamId(lobby);
                 if is_lobby_id(lobby) {
@@ -989,6 +1103,15 @@ impl LobbyProtocol {
             search.asked.remove(&user);
         }
         self.finish_search_if_answered();
+        let requests: Vec<SteamId> = self
+            .data_requests
+            .iter()
+            .filter(|(_, (asked, _))| asked.contains(&user))
+            .map(|(&lobby, _)| lobby)
+            .collect();
+        for lobby in requests {
+            self.on_data_answer(user, lobby, None);
+        }
     }
 
     /// Timeouts: unanswered joins and searches, members that did not rejoin a new owner.
@@ -1008,6 +1131,16 @@ impl LobbyProtocol {
             };
             self.events
                 .push_back(LobbyEvent::Joined { lobby, response });
+        }
+        let unanswered: Vec<SteamId> = self
+            .data_requests
+            .iter()
+            .filter(|(_, (_, since))| now.saturating_sub(*since) >= JOIN_TIMEOUT)
+            .map(|(&lobby, _)| lobby)
+            .collect();
+        for lobby in unanswered {
+            self.data_requests.remove(&lobby);
+            self.events.push_back(LobbyEvent::DataUnavailable { lobby });
         }
         if let Some(search) = &mut self.search
             && now.saturating_sub(search.since) >= SEARCH_TIMEOUT
@@ -1246,6 +1379,9 @@ impl LobbyProtocol {
         else {
             return Ok(());
         };
+        if member.data.get(key).is_some_and(|known| known == value) {
+            return Ok(());
+        }
         let mut data = entries(&member.data);
         data.retain(|(k, _)| k != key);
         data.push((key.into(), value.into()));
@@ -1571,6 +1707,31 @@ impl LobbyProtocol {
         self.events.push_back(LobbyEvent::MatchList {
             lobbies: shown.iter().map(|summary| SteamId(summary.lobby)).collect(),
         });
+    }
+
+    fn on_data_answer(&mut self, from: SteamId, lobby: SteamId, summary: Option<Summary>) {
+        let Some((asked, _)) = self.data_requests.get_mut(&lobby) else {
+            return;
+        };
+        if !asked.remove(&from) {
+            return;
+        }
+        match summary.filter(|summary| summary.owner == from.0 && summary.lobby == lobby.0) {
+            Some(summary) => {
+                self.data_requests.remove(&lobby);
+                self.found.insert(lobby, summary);
+                self.events.push_back(LobbyEvent::DataUpdate {
+                    lobby,
+                    member: lobby,
+                });
+            }
+            None if asked.is_empty() => {
+                self.data_requests.remove(&lobby);
+                self.found.remove(&lobby);
+                self.events.push_back(LobbyEvent::DataUnavailable { lobby });
+            }
+            None => {}
+        }
     }
 
     fn on_located(&mut self, from: SteamId, lobby: SteamId, owner: SteamId) {

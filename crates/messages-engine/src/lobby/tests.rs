@@ -159,6 +159,14 @@ fn lobby_ids_are_chat_room_ids_never_users() {
     assert!(is_lobby_id(lobby));
     assert!(!is_lobby_id(user(0)));
     assert!(!is_lobby_id(lobby_id(0)));
+    // GDScript's isLobby is Steam's IsLobby: the chat type and the lobby flag are enough.
+    assert!(is_lobby_like(lobby));
+    assert!(is_lobby_like(SteamId(0x0184_0000_0000_0001)));
+    assert!(!is_lobby_like(user(0)));
+    assert!(
+        !is_lobby_like(SteamId(0x0180_0000_0000_0001)),
+        "a chat room that is not a lobby"
+    );
 }
 
 #[test]
@@ -351,7 +359,11 @@ fn keys_values_and_chat_past_steams_limits_are_refused() {
     );
     assert!(
         world.nodes[0]
-            .set_data(lobby, &"k".repeat(255), &"v".repeat(8192))
+            .set_data(
+                lobby,
+                &"k".repeat(255),
+                &"v".repeat(limits::MAX_VALUE_BYTES)
+            )
             .is_ok()
     );
     assert!(
@@ -548,6 +560,7 @@ fn messages_about_a_lobby_from_anyone_but_its_owner_are_ignored() {
             max_members: 4,
             data: Vec::new(),
             members: vec![],
+            game_server: None,
         }),
     ];
     for message in forged {
@@ -632,7 +645,7 @@ fn a_member_that_rejoins_the_heir_before_the_heir_notices_the_owner_gone_stays_i
 }
 
 #[test]
-fn a_member_that_lost_only_its_own_link_to_a_live_owner_is_told_it_is_out() {
+fn a_member_that_lost_only_its_own_link_to_a_live_owner_is_kicked() {
     let (mut world, lobby) = World::lobby_of(3);
     // 2 alone lost the owner (a cut between them); 1 still hears 0.
     world.nodes[2].handle_link_lost(world.now, user(0));
@@ -640,7 +653,13 @@ fn a_member_that_lost_only_its_own_link_to_a_live_owner_is_told_it_is_out() {
     world.advance(REJOIN_GRACE);
     assert_eq!(world.nodes[2].members(lobby), []);
     assert_eq!(world.nodes[1].owner(lobby), Some(user(0)));
-    assert!(chat_updates(&world.take_events(2)).contains(&(user(2), member_state::DISCONNECTED)));
+    assert!(
+        world.take_events(2).contains(&LobbyEvent::Kicked {
+            lobby,
+            admin: user(1)
+        }),
+        "told with lobby_kicked, as Steam tells a user who lost its connection"
+    );
 }
 
 #[test]
@@ -740,7 +759,7 @@ fn a_search_answer_fits_in_one_link_packet_however_much_data_the_lobbies_hold() 
         for key in 0..31 {
             let key = format!("{key:0>255}");
             world.nodes[0]
-                .set_data(lobby, &key, &"v".repeat(8192))
+                .set_data(lobby, &key, &"v".repeat(limits::MAX_VALUE_BYTES))
                 .unwrap();
         }
     }
@@ -935,4 +954,82 @@ fn a_member_that_turns_to_the_new_owner_before_the_new_owner_knows_is_taken_back
             "node {index}"
         );
     }
+}
+
+#[test]
+fn setting_data_to_the_value_it_has_sends_nothing() {
+    let (mut world, lobby) = World::lobby_of(2);
+    world.nodes[0].set_data(lobby, "map", "dune").unwrap();
+    world.nodes[1]
+        .set_member_data(lobby, "ready", "yes")
+        .unwrap();
+    world.settle();
+    world.take_events(0);
+    world.take_events(1);
+    world.nodes[0].set_data(lobby, "map", "dune").unwrap();
+    world.nodes[1]
+        .set_member_data(lobby, "ready", "yes")
+        .unwrap();
+    world.settle();
+    assert_eq!(world.take_events(0), []);
+    assert_eq!(world.take_events(1), []);
+}
+
+#[test]
+fn the_game_server_the_owner_names_reaches_every_member_and_later_joiners() {
+    let (mut world, lobby) = World::lobby_of(2);
+    let server = wire::GameServer {
+        ip: "127.0.0.1".into(),
+        port: 27015,
+        steam_id: 0,
+    };
+    assert_eq!(
+        world.nodes[1].set_game_server(lobby, server.clone()),
+        Err(LobbyError::NotOwner(lobby))
+    );
+    world.nodes[0]
+        .set_game_server(lobby, server.clone())
+        .unwrap();
+    world.settle();
+    for index in 0..2 {
+        assert_eq!(world.nodes[index].game_server(lobby), Some(&server));
+        assert!(world.take_events(index).contains(&LobbyEvent::GameCreated {
+            lobby,
+            server: SteamId(0),
+            ip: "127.0.0.1".into(),
+            port: 27015
+        }));
+    }
+    world.nodes.push(LobbyProtocol::new(user(2), 3));
+    world.alive.push(true);
+    world.events.push(Vec::new());
+    world.join(2, lobby);
+    assert_eq!(world.nodes[2].game_server(lobby), Some(&server));
+}
+
+#[test]
+fn request_data_refreshes_a_lobby_not_joined_or_says_it_is_gone() {
+    let mut world = World::new(2);
+    let lobby = world.create(0, 4);
+    world.nodes[0].set_data(lobby, "map", "dune").unwrap();
+    world.settle();
+    let visible = world.visible(1);
+    world.nodes[1].request_data(world.now, lobby, &visible);
+    world.settle();
+    assert_eq!(
+        world.take_events(1),
+        [LobbyEvent::DataUpdate {
+            lobby,
+            member: lobby
+        }]
+    );
+    assert_eq!(world.nodes[1].data(lobby, "map"), "dune");
+    world.nodes[0].leave(lobby).unwrap();
+    world.nodes[1].request_data(world.now, lobby, &visible);
+    world.settle();
+    assert_eq!(
+        world.take_events(1),
+        [LobbyEvent::DataUnavailable { lobby }]
+    );
+    assert_eq!(world.nodes[1].data(lobby, "map"), "");
 }

@@ -29,6 +29,15 @@ pub struct Snapshot {
     pub data: Vec<Entry>,
     /// In the order they joined: the first after the owner takes over when the owner goes.
     pub members: Vec<MemberRecord>,
+    pub game_server: Option<GameServer>,
+}
+
+/// A lobby's game server (`setLobbyGameServer`): its IP as text, port and Steam ID (any may be unset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameServer {
+    pub ip: String,
+    pub port: u16,
+    pub steam_id: u64,
 }
 
 /// What a lobby search shows of a lobby.
@@ -96,6 +105,15 @@ pub enum LobbyMessage {
     Owner { lobby: u64, owner: u64 },
     /// To members: the owner gives the lobby to `owner` and stays a member.
     Transfer { lobby: u64, owner: u64 },
+    /// To members: the owner named the lobby's game server.
+    GameServer { lobby: u64, server: GameServer },
+    /// To anyone: the lobby's data, if you own it (`requestLobbyData`).
+    DataRequest { lobby: u64 },
+    /// The answer: the lobby as a search shows it, or `None` if the sender does not own it.
+    DataAnswer {
+        lobby: u64,
+        summary: Option<Summary>,
+    },
     /// To a user: join this lobby (`inviteUserToLobby`).
     Invite { lobby: u64 },
     /// To anyone: which of your lobbies can be found?
@@ -145,6 +163,14 @@ pub fn decode(bytes: &[u8]) -> Result<LobbyMessage, DecodeError> {
 fn check(message: &LobbyMessage) -> Result<(), Limit> {
     match message {
         LobbyMessage::Welcome(snapshot) => check_snapshot(snapshot),
+        LobbyMessage::GameServer { server, .. } => limits::check_game_server(server),
+        LobbyMessage::DataAnswer {
+            summary: Some(summary),
+            ..
+        } => {
+            limits::check_max_members(summary.max_members)?;
+            limits::check_lobby_data(&summary.data)
+        }
         LobbyMessage::SetMemberData { key, value, .. }
         | LobbyMessage::MemberData { key, value, .. } => limits::check_entry(key, value),
         LobbyMessage::Data { key, value, .. } => {
@@ -179,6 +205,8 @@ fn check(message: &LobbyMessage) -> Result<(), Limit> {
         | LobbyMessage::Owner { .. }
         | LobbyMessage::Transfer { .. }
         | LobbyMessage::Invite { .. }
+        | LobbyMessage::DataRequest { .. }
+        | LobbyMessage::DataAnswer { summary: None, .. }
         | LobbyMessage::ListRequest { .. }
         | LobbyMessage::Locate { .. }
         | LobbyMessage::Located { .. } => Ok(()),
@@ -189,6 +217,9 @@ fn check_snapshot(snapshot: &Snapshot) -> Result<(), Limit> {
     limits::check_lobby_type(snapshot.lobby_type)?;
     limits::check_max_members(snapshot.max_members)?;
     limits::check_lobby_data(&snapshot.data)?;
+    if let Some(server) = &snapshot.game_server {
+        limits::check_game_server(server)?;
+    }
     if snapshot.members.len() > limits::MAX_MEMBERS as usize {
         return Err(Limit::Members);
     }
@@ -214,6 +245,7 @@ mod tests {
                 user: 76_561_197_960_265_729,
                 data: vec![("ready".into(), "1".into())],
             }],
+            game_server: None,
         }
     }
 
