@@ -171,6 +171,14 @@ func _chat() -> void:
 	t.eq(steam.sendLobbyChatMsg(lobby, "x".repeat(4096)), false, "%s: a chat message past 4 KiB is refused" % g.role)
 	OS.remove_logger(log)
 	t.eq(log.errors.size(), 2, "%s: both say why: %s" % [g.role, log.errors])
+	# a leaves next, which makes b the owner: not before b and c made their checks as members.
+	if g.role == "a":
+		var checked := [0]
+		await g.wait_for(func() -> bool:
+			checked[0] += steam.receiveMessagesOnChannel(2, 4).size()
+			return checked[0] == 2, "b's and c's checks as members")
+	else:
+		steam.sendMessageToUser(g.steam_id_of("a"), "checked".to_utf8_buffer(), RELIABLE, 2)
 
 
 func _a_leaves_then_finds_the_lobby_full() -> void:
