@@ -26,6 +26,13 @@ struct BackendPair {
     b_id: SteamId,
 }
 
+/// Each backend also runs its lobby links on a second socket, as `LocalBackend::open` sets it up for a game.
+fn with_lobby_socket(backend: LocalBackend) -> LocalBackend {
+    backend
+        .with_lobby_socket(UdpSocket::bind("127.0.0.1:0").unwrap())
+        .unwrap()
+}
+
 fn backend_pair() -> BackendPair {
     let a_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -38,8 +45,10 @@ fn backend_pair() -> BackendPair {
     let b_config = config(a_id, &a_socket);
     let clock = system_clock();
     let mut pair = BackendPair {
-        a: LocalBackend::with_socket(a_id, a_socket, a_config, clock.clone()).unwrap(),
-        b: LocalBackend::with_socket(b_id, b_socket, b_config, clock).unwrap(),
+        a: with_lobby_socket(
+            LocalBackend::with_socket(a_id, a_socket, a_config, clock.clone()).unwrap(),
+        ),
+        b: with_lobby_socket(LocalBackend::with_socket(b_id, b_socket, b_config, clock).unwrap()),
         b_id,
     };
     // Open and accept the session once; the benchmark measures steady-state traffic.

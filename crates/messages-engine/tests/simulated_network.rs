@@ -9,6 +9,7 @@ use messages_engine::backend::BackendEvent;
 use messages_engine::backend::MessagesBackend;
 use messages_engine::backend::local::memory_network::Conditions;
 use messages_engine::backend::local::simulation::{SimulatedBackend, Simulation, address, id};
+use messages_engine::lobby::{LobbyEvent, enter_response, lobby_type};
 use messages_engine::steam_types::{ConnectionState, SteamResult, send_flags};
 
 const RELIABLE: i32 = send_flags::RELIABLE;
@@ -620,4 +621,87 @@ fn a_known_player_back_under_another_name_is_a_name_change() {
         world.backend(1).friend_persona_name(id(2)) == Some("Bob")
     });
     assert_eq!(name_changes_at_1(&mut world), vec![NAME]);
+}
+
+// ---- lobbies, whose links each process pumps on its own cadence ----------------------------------------
+
+fn lobby_events(events: Vec<BackendEvent>) -> Vec<LobbyEvent> {
+    events
+        .into_iter()
+        .filter_map(|event| match event {
+            BackendEvent::Lobby(event) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_lobby_call_is_reported_at_the_next_poll_with_no_time_passing() {
+    let mut world = World::new(1, 1, Conditions::default());
+    // This frame pumped the lobby links: the next pump is not due for a while.
+    world.step();
+    world.take_events(1);
+    let lobbies = world
+        .backend(1)
+        .lobbies()
+        .expect("the local backend offers lobbies");
+    let lobby = lobbies
+        .create(lobby_type::PUBLIC, 4)
+        .expect("a public lobby of 4 is created");
+    let mut events = Vec::new();
+    world.backend(1).poll(&mut events);
+    assert_eq!(
+        lobby_events(events).first(),
+        Some(&LobbyEvent::Created {
+            result: SteamResult::OK,
+            lobby
+        })
+    );
+}
+
+#[test]
+fn a_lobby_is_found_and_joined_over_a_rough_link() {
+    let mut world = World::new(2, 3, ROUGH);
+    let lobby = world
+        .backend(1)
+        .lobbies()
+        .expect("lobbies offered")
+        .create(lobby_type::PUBLIC, 4)
+        .expect("created");
+    // Searching at once, as games do after steamInitEx: the search waits for a round of presence.
+    world
+        .backend(2)
+        .lobbies()
+        .expect("lobbies offered")
+        .request_lobby_list();
+    let mut found = Vec::new();
+    world.run_until(Duration::from_secs(10), "the search's answer", |world| {
+        for event in lobby_events(world.take_events(2)) {
+            if let LobbyEvent::MatchList { lobbies } = event {
+                found = lobbies;
+                return true;
+            }
+        }
+        false
+    });
+    assert_eq!(found, vec![lobby], "seed {}", world.seed);
+    world
+        .backend(2)
+        .lobbies()
+        .expect("lobbies offered")
+        .join_lobby(lobby);
+    world.run_until(Duration::from_secs(10), "b's join", |world| {
+        lobby_events(world.take_events(2)).contains(&LobbyEvent::Joined {
+            lobby,
+            response: enter_response::SUCCESS,
+        })
+    });
+    let owner_sees = |events: Vec<LobbyEvent>| {
+        events.iter().any(|event| {
+            matches!(event, LobbyEvent::ChatUpdate { lobby: seen, changed, .. } if *seen == lobby && *changed == id(2))
+        })
+    };
+    world.run_until(Duration::from_secs(10), "a hears b enter", |world| {
+        owner_sees(lobby_events(world.take_events(1)))
+    });
 }

@@ -340,6 +340,11 @@ impl LobbyProtocol {
         self.events.pop_front()
     }
 
+    /// Whether a call left something to send or to report, which its driver should not hold back.
+    pub fn has_pending(&self) -> bool {
+        !self.outgoing.is_empty() || !self.events.is_empty()
+    }
+
     /// Users this instance has a lobby with (its links to anyone else may close).
     pub fn is_linked_through_a_lobby(&self, user: SteamId) -> bool {
         self.lobbies.values().any(|lobby| {

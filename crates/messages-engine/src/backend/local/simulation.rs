@@ -39,6 +39,11 @@ pub fn address(local: usize) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 40_000 + local as u16))
 }
 
+/// Where the lobby links of the process with local ID `local` listen (announced in its presence).
+pub fn lobby_address(local: usize) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 41_000 + local as u16))
+}
+
 /// The Steam ID of the process with local ID `local`.
 pub fn id(local: usize) -> SteamId {
     LocalConfig::steam_id_of(local as u32)
@@ -96,7 +101,12 @@ impl Simulation {
         let Ok(socket) = self.network.bind(address(local)) else {
             return false;
         };
+        let Ok(lobby_socket) = self.network.bind(lobby_address(local)) else {
+            return false;
+        };
+        // With its lobby links, as `LocalBackend::open` makes it for a game.
         let Ok(backend) = LocalBackend::with_socket(id(local), socket, config, self.clock.clock())
+            .and_then(|backend| backend.with_lobby_socket(lobby_socket))
         else {
             return false;
         };
