@@ -98,7 +98,9 @@ func _process(delta: float) -> void:
 			float(Input.is_physical_key_pressed(KEY_RIGHT)) - float(Input.is_physical_key_pressed(KEY_LEFT)),
 			float(Input.is_physical_key_pressed(KEY_DOWN)) - float(Input.is_physical_key_pressed(KEY_UP)))
 		if direction != Vector2.ZERO:
-			mine.position = (mine.position + direction.normalized() * SPEED * delta).clamp(Vector2.ZERO, FIELD_SIZE)
+			# The whole square stays in the field.
+			var margin := Vector2.ONE * Avatar.SIZE / 2.0
+			mine.position = (mine.position + direction.normalized() * SPEED * delta).clamp(margin, FIELD_SIZE - margin)
 	if scripted and not _done:
 		_check_avatars()
 
@@ -305,12 +307,12 @@ func _missing() -> String:
 ## spot, so reaching its spot always takes a move that the synchronizer must carry.
 static func start_of(steam_id: int) -> Vector2:
 	var n := absi(steam_id % 4)
-	return Vector2(40 + 100 * n, START_ROW_Y)
+	return Vector2(30 + 90 * n, START_ROW_Y)
 
 
 static func spot_of(steam_id: int) -> Vector2:
 	var n := absi(steam_id % 12)
-	return Vector2(50 + 100 * (n % 4), 40 + 70 * (n % 3))
+	return Vector2(50 + 90 * (n % 4), 40 + 70 * (n % 3))
 
 
 func _my_avatar() -> Node2D:
