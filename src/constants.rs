@@ -12,6 +12,18 @@ pub struct ConstantGroup {
     pub constants: &'static [(&'static str, i64, &'static str)],
 }
 
+/// The enums GodotSteam binds as flags (`BIND_BITFIELD_FLAG`) rather than as enum constants: their values are
+/// combined, and GDScript and the class reference show them as a `BitField`.
+const BITFIELD_ENUMS: &[&str] = &["PersonaChange", "ChatMemberStateChange"];
+
+impl ConstantGroup {
+    /// Whether this group is bound as a set of flags.
+    pub fn is_bitfield(&self) -> bool {
+        self.enum_name
+            .is_some_and(|name| BITFIELD_ENUMS.contains(&name))
+    }
+}
+
 /// Every constant the singleton binds, in GodotSteam's order.
 pub const GROUPS: &[ConstantGroup] = &[
     // Plain constants in GodotSteam (BIND_CONSTANT), not an enum.

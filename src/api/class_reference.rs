@@ -39,9 +39,13 @@ fn with_constants(document: &str) -> String {
     let mut entries = String::new();
     for group in GROUPS {
         for (name, value, description) in group.constants {
-            let enum_attribute = group
-                .enum_name
-                .map_or_else(String::new, |name| format!(" enum=\"{name}\""));
+            let enum_attribute = match group.enum_name {
+                Some(name) if group.is_bitfield() => {
+                    format!(" enum=\"{name}\" is_bitfield=\"true\"")
+                }
+                Some(name) => format!(" enum=\"{name}\""),
+                None => String::new(),
+            };
             let _ = writeln!(
                 entries,
                 "<constant name=\"{name}\" value=\"{value}\"{enum_attribute}>{}</constant>",
@@ -142,6 +146,15 @@ mod tests {
         assert!(xml.contains("<constant name=\"MAX_STEAM_PACKET_SIZE\" value=\"524288\">"));
         let constants = xml.find("<constants>").unwrap();
         assert!(constants < xml.find("<members>").unwrap());
+    }
+
+    #[test]
+    fn flags_godotsteam_binds_as_a_bitfield_are_marked_as_one() {
+        let xml = class_xml([GDEXT_DOCUMENT.to_owned()], "SteamNetworkingMessages").unwrap();
+        assert!(xml.contains(
+            "<constant name=\"CHAT_MEMBER_STATE_CHANGE_LEFT\" value=\"2\" enum=\"ChatMemberStateChange\" is_bitfield=\"true\">"
+        ));
+        assert!(xml.contains("<constant name=\"LOBBY_TYPE_PUBLIC\" value=\"2\" enum=\"LobbyType\">"));
     }
 
     #[test]

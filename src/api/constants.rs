@@ -1,4 +1,5 @@
-//! Registers [`crate::constants::GROUPS`] on the singleton class, under GodotSteam's enum names.
+//! Registers [`crate::constants::GROUPS`] on the singleton class, under GodotSteam's enum names (as flags
+//! where GodotSteam binds flags).
 
 use godot::obj::GodotClass;
 use godot::prelude::*;
@@ -17,6 +18,10 @@ pub fn register() {
             .iter()
             .map(|&(name, value, _)| IntegerConstant::new(name, value));
         let kind = match group.enum_name {
+            Some(enum_name) if group.is_bitfield() => ConstantKind::Bitfield {
+                name: StringName::from(enum_name),
+                flags: constants.collect(),
+            },
             Some(enum_name) => ConstantKind::Enum {
                 name: StringName::from(enum_name),
                 enumerators: constants.collect(),

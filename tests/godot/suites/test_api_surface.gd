@@ -314,6 +314,10 @@ func lobby_functions_signals_and_constants_are_godotsteams() -> void:
 	for name in constants:
 		t.eq(ClassDB.class_get_integer_constant(CLASS, name), constants[name], name)
 	t.eq(ClassDB.class_get_integer_constant_enum(CLASS, "LOBBY_TYPE_PUBLIC"), &"LobbyType", "LOBBY_TYPE_* are the LobbyType enum")
+	t.ok(not ClassDB.is_class_enum_bitfield(CLASS, &"LobbyType"), "LobbyType is an enum, as GodotSteam binds it")
+	# GodotSteam binds these with BIND_BITFIELD_FLAG.
+	t.ok(ClassDB.is_class_enum_bitfield(CLASS, &"ChatMemberStateChange"), "ChatMemberStateChange is a bitfield")
+	t.ok(ClassDB.is_class_enum_bitfield(CLASS, &"PersonaChange"), "PersonaChange is a bitfield")
 
 
 func every_documented_project_setting_is_registered() -> void:
