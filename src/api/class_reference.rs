@@ -154,7 +154,9 @@ mod tests {
         assert!(xml.contains(
             "<constant name=\"CHAT_MEMBER_STATE_CHANGE_LEFT\" value=\"2\" enum=\"ChatMemberStateChange\" is_bitfield=\"true\">"
         ));
-        assert!(xml.contains("<constant name=\"LOBBY_TYPE_PUBLIC\" value=\"2\" enum=\"LobbyType\">"));
+        assert!(
+            xml.contains("<constant name=\"LOBBY_TYPE_PUBLIC\" value=\"2\" enum=\"LobbyType\">")
+        );
     }
 
     #[test]

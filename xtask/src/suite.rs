@@ -145,6 +145,31 @@ pub fn start_suite(
     process::spawn_logged(command, log_path)
 }
 
+/// With the suite header `## <header>: N`, a log line containing `marker` is no longer a problem by itself:
+/// exactly N such lines must be in the log instead.
+fn allow_expected_markers(
+    text: &str,
+    suite: &Path,
+    header_name: &str,
+    marker: &str,
+    what: &str,
+    outcome: &mut SuiteOutcome,
+) {
+    let Some(expected) = header(suite, header_name).and_then(|n| n.parse::<usize>().ok()) else {
+        return;
+    };
+    let found = text.lines().filter(|line| line.contains(marker)).count();
+    let problem = format!("log has '{marker}'");
+    outcome
+        .problems
+        .retain(|reported| !reported.starts_with(&problem));
+    if found != expected {
+        outcome
+            .problems
+            .push(format!("expected {expected} {what}, found {found}"));
+    }
+}
+
 /// Waits for a suite's process and reads its log. A suite may declare `## expect-script-errors: N`
 /// (deliberate wrong-type calls, which Godot reports as script errors): exactly N are then allowed.
 pub fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutcome {
@@ -153,35 +178,25 @@ pub fn finish_suite(child: Started, log_path: &Path, suite: &Path) -> SuiteOutco
         .and_then(|child| process::wait_with_timeout(child, TIMEOUT.with(std::cell::Cell::get)));
     let text = fs::read_to_string(log_path).unwrap_or_default();
     check_log(&text, &mut outcome);
-    if let Some(expected) =
-        header(suite, "expect-script-errors").and_then(|n| n.parse::<usize>().ok())
-    {
-        let found = text
-            .lines()
-            .filter(|line| line.contains("SCRIPT ERROR"))
-            .count();
-        outcome
-            .problems
-            .retain(|problem| !problem.starts_with("log has 'SCRIPT ERROR'"));
-        if found != expected {
-            outcome.problems.push(format!(
-                "expected {expected} script errors from deliberate bad calls, found {found}"
-            ));
-        }
-    }
+    // Deliberate wrong-type calls, which Godot reports as script errors.
+    allow_expected_markers(
+        &text,
+        suite,
+        "expect-script-errors",
+        "SCRIPT ERROR",
+        "script errors from deliberate bad calls",
+        &mut outcome,
+    );
     // `## expect-panics: N`: exactly N of gdext's refusals (each an "[panic ...]" error), from calls a
     // suite makes on purpose that godot-rust itself refuses (from another thread, say); any other is a bug.
-    if let Some(expected) = header(suite, "expect-panics").and_then(|n| n.parse::<usize>().ok()) {
-        let found = text.lines().filter(|line| line.contains("[panic ")).count();
-        outcome
-            .problems
-            .retain(|problem| !problem.starts_with("log has '[panic '"));
-        if found != expected {
-            outcome.problems.push(format!(
-                "expected {expected} refusals by godot-rust from deliberate bad calls, found {found}"
-            ));
-        }
-    }
+    allow_expected_markers(
+        &text,
+        suite,
+        "expect-panics",
+        "[panic ",
+        "refusals by godot-rust from deliberate bad calls",
+        &mut outcome,
+    );
     match status {
         Ok(0) => {}
         Ok(code) => outcome
