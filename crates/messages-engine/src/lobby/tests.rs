@@ -33,6 +33,16 @@ impl World {
         }
     }
 
+    /// A new instance joins the world (the next user, with its own game ID); its index.
+    fn add_node(&mut self) -> usize {
+        let index = self.nodes.len();
+        self.nodes
+            .push(LobbyProtocol::new(user(index), index as u64 + 1));
+        self.alive.push(true);
+        self.events.push(Vec::new());
+        index
+    }
+
     fn index_of(&self, id: SteamId) -> Option<usize> {
         (0..self.nodes.len()).find(|&index| user(index) == id)
     }
@@ -282,9 +292,7 @@ fn private_friends_only_full_and_closed_lobbies_never_show_in_a_search() {
 fn a_joiner_finds_the_owner_of_a_lobby_it_only_knows_by_id() {
     let (mut world, lobby) = World::lobby_of(2);
     // 2 never searched: it asks who owns the lobby, and 1 (a member) says it is 0.
-    world.nodes.push(LobbyProtocol::new(user(2), 3));
-    world.alive.push(true);
-    world.events.push(Vec::new());
+    world.add_node();
     world.join(2, lobby);
     assert_eq!(
         joined(&world.take_events(2)),
@@ -329,9 +337,7 @@ fn lobby_data_is_the_owners_to_set_and_reaches_every_member_and_later_joiners() 
         lobby,
         member: lobby
     }));
-    world.nodes.push(LobbyProtocol::new(user(2), 3));
-    world.alive.push(true);
-    world.events.push(Vec::new());
+    world.add_node();
     world.join(2, lobby);
     assert_eq!(world.nodes[2].data(lobby, "map"), "dune");
     assert!(world.nodes[0].delete_data(lobby, "map").unwrap());
@@ -812,9 +818,7 @@ fn a_member_that_turns_to_the_new_owner_late_hears_of_what_changed_meanwhile() {
     world.alive[0] = false;
     world.nodes[1].handle_link_lost(world.now, user(0)); // 1 owns it; 2 has not noticed
     world.settle();
-    world.nodes.push(LobbyProtocol::new(user(3), 4));
-    world.alive.push(true);
-    world.events.push(Vec::new());
+    world.add_node();
     world.nodes[3].join(world.now, lobby, &[user(1)]);
     world.nodes[1].set_data(lobby, "map", "ice").unwrap();
     world.settle();
@@ -898,9 +902,7 @@ fn set_owner_gives_the_lobby_to_a_member_and_the_old_owner_stays() {
 #[test]
 fn an_invitation_reaches_the_invitee_with_the_inviter() {
     let (mut world, lobby) = World::lobby_of(2);
-    world.nodes.push(LobbyProtocol::new(user(2), 3));
-    world.alive.push(true);
-    world.events.push(Vec::new());
+    world.add_node();
     world.nodes[1].invite(lobby, user(2)).unwrap();
     world.settle();
     assert_eq!(
@@ -1000,9 +1002,7 @@ fn the_game_server_the_owner_names_reaches_every_member_and_later_joiners() {
             port: 27015
         }));
     }
-    world.nodes.push(LobbyProtocol::new(user(2), 3));
-    world.alive.push(true);
-    world.events.push(Vec::new());
+    world.add_node();
     world.join(2, lobby);
     assert_eq!(world.nodes[2].game_server(lobby), Some(&server));
 }
