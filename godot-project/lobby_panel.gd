@@ -26,24 +26,12 @@ var _leave: Button
 func _ready() -> void:
 	var buttons := HBoxContainer.new()
 	add_child(buttons)
-	for spec in [["Host", _on_host], ["Find", find_lobbies]]:
-		var button := Button.new()
-		button.text = spec[0]
-		button.focus_mode = Control.FOCUS_NONE
-		button.pressed.connect(spec[1])
-		buttons.add_child(button)
-	_join = Button.new()
-	_join.text = "Join"
-	_join.focus_mode = Control.FOCUS_NONE
+	_button(buttons, "Host", _on_host)
+	_button(buttons, "Find", find_lobbies)
+	_join = _button(buttons, "Join", _on_join)
 	_join.disabled = true
-	_join.pressed.connect(_on_join)
-	buttons.add_child(_join)
-	_leave = Button.new()
-	_leave.text = "Leave"
-	_leave.focus_mode = Control.FOCUS_NONE
+	_leave = _button(buttons, "Leave", leave_lobby)
 	_leave.disabled = true
-	_leave.pressed.connect(leave_lobby)
-	buttons.add_child(_leave)
 	_list = ItemList.new()
 	_list.custom_minimum_size = Vector2(0, 52)
 	_list.focus_mode = Control.FOCUS_NONE
@@ -78,6 +66,16 @@ func find_lobbies() -> void:
 func join_lobby(lobby: int) -> void:
 	if lobby_id == 0:
 		Steam.joinLobby(lobby)
+
+
+## A button in `row` that does not take the keyboard focus (the arrow keys move the avatar).
+func _button(row: HBoxContainer, text: String, on_pressed: Callable) -> Button:
+	var button := Button.new()
+	button.text = text
+	button.focus_mode = Control.FOCUS_NONE
+	button.pressed.connect(on_pressed)
+	row.add_child(button)
+	return button
 
 
 func leave_lobby() -> void:
