@@ -332,6 +332,15 @@ impl LobbyProtocol {
         self.game_id = game_id;
     }
 
+    /// The instances in `visible` but this one: whom a search or a join asks.
+    fn others_among(&self, visible: &[SteamId]) -> HashSet<SteamId> {
+        visible
+            .iter()
+            .copied()
+            .filter(|&user| user != self.me)
+            .collect()
+    }
+
     pub fn next_outgoing(&mut self) -> Option<(SteamId, LobbyMessage)> {
         self.outgoing.pop_front()
     }
@@ -430,11 +439,7 @@ impl LobbyProtocol {
                 self.send(owner, LobbyMessage::Join { lobby: lobby.0 });
                 HashSet::new()
             }
-            None => visible
-                .iter()
-                .copied()
-                .filter(|&user| user != self.me)
-                .collect(),
+            None => self.others_among(visible),
         };
         if owner.is_none() {
             if asked.is_empty() || !is_lobby_id(lobby) {
@@ -689,11 +694,7 @@ impl LobbyProtocol {
         }
         let asked: HashSet<SteamId> = match self.found.get(&lobby) {
             Some(summary) => [SteamId(summary.owner)].into(),
-            None => visible
-                .iter()
-                .copied()
-                .filter(|&user| user != self.me)
-                .collect(),
+            None => self.others_among(visible),
         };
         if asked.is_empty() || !is_lobby_id(lobby) {
             self.events.push_back(LobbyEvent::DataUnavailable { lobby });
@@ -805,11 +806,7 @@ impl LobbyProtocol {
         let request = self.next_request;
         self.next_request = self.next_request.wrapping_add(1);
         let found = self.listed_here();
-        let asked: HashSet<SteamId> = visible
-            .iter()
-            .copied()
-            .filter(|&user| user != self.me)
-            .collect();
+        let asked = self.others_among(visible);
         for &user in &asked {
             self.send(user, LobbyMessage::ListRequest { request });
         }
