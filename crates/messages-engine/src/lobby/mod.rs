@@ -28,7 +28,7 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use crate::steam_types::{SteamId, SteamResult};
@@ -183,7 +183,7 @@ struct Lobby {
     /// In the order they joined.
     members: Vec<Member>,
     /// While this instance takes a lobby over: members yet to rejoin, and until when they may.
-    awaiting_rejoin: Option<(HashSet<SteamId>, Duration)>,
+    awaiting_rejoin: Option<(BTreeSet<SteamId>, Duration)>,
     /// When this member asked a new owner to take it back, until its WELCOME comes.
     rejoin_sent: Option<Duration>,
     /// The game server the owner named (`setLobbyGameServer`).
@@ -265,7 +265,7 @@ struct Joining {
     /// The owner asked, once known.
     owner: Option<SteamId>,
     /// Instances asked who the owner is that have not answered.
-    asked: HashSet<SteamId>,
+    asked: BTreeSet<SteamId>,
     since: Duration,
 }
 
@@ -273,7 +273,7 @@ struct Joining {
 #[derive(Debug)]
 struct Search {
     request: u32,
-    asked: HashSet<SteamId>,
+    asked: BTreeSet<SteamId>,
     found: Vec<Summary>,
     filters: Filters,
     since: Duration,
@@ -284,26 +284,26 @@ struct Search {
 pub struct LobbyProtocol {
     me: SteamId,
     rng: fastrand::Rng,
-    lobbies: HashMap<SteamId, Lobby>,
-    joining: HashMap<SteamId, Joining>,
+    lobbies: BTreeMap<SteamId, Lobby>,
+    joining: BTreeMap<SteamId, Joining>,
     search: Option<Search>,
     /// Filters of the next search.
     filters: Filters,
     next_request: u32,
     /// What the last search found: `getLobbyData` and `getNumLobbyMembers` answer for these too.
-    found: HashMap<SteamId, Summary>,
+    found: BTreeMap<SteamId, Summary>,
     /// Members that rejoined this instance as the new owner of a lobby before it noticed the old owner gone
     /// (their link to it ended first), and since when: answered once it takes over, or told they are out
     /// after [`REJOIN_GRACE`] if the old owner stays.
-    early_rejoins: HashMap<SteamId, HashMap<SteamId, Duration>>,
+    early_rejoins: BTreeMap<SteamId, BTreeMap<SteamId, Duration>>,
     /// Members that left through this instance as the heir before it took over: they leave at the takeover.
-    early_leaves: HashMap<SteamId, HashSet<SteamId>>,
+    early_leaves: BTreeMap<SteamId, BTreeSet<SteamId>>,
     outgoing: VecDeque<(SteamId, LobbyMessage)>,
     events: VecDeque<LobbyEvent>,
     /// The game's ID, for invitations (see [`Self::set_game_id`]).
     game_id: u64,
     /// `requestLobbyData` calls waiting for answers: who was asked and has not answered, and since when.
-    data_requests: HashMap<SteamId, (HashSet<SteamId>, Duration)>,
+    data_requests: BTreeMap<SteamId, (BTreeSet<SteamId>, Duration)>,
 }
 
 impl LobbyProtocol {
@@ -312,18 +312,18 @@ impl LobbyProtocol {
         Self {
             me,
             rng: fastrand::Rng::with_seed(seed),
-            lobbies: HashMap::new(),
-            joining: HashMap::new(),
+            lobbies: BTreeMap::new(),
+            joining: BTreeMap::new(),
             search: None,
             filters: Filters::default(),
             next_request: 1,
-            found: HashMap::new(),
-            early_rejoins: HashMap::new(),
-            early_leaves: HashMap::new(),
+            found: BTreeMap::new(),
+            early_rejoins: BTreeMap::new(),
+            early_leaves: BTreeMap::new(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
             game_id: 0,
-            data_requests: HashMap::new(),
+            data_requests: BTreeMap::new(),
         }
     }
 
@@ -333,7 +333,7 @@ impl LobbyProtocol {
     }
 
     /// The instances in `visible` but this one: whom a search or a join asks.
-    fn others_among(&self, visible: &[SteamId]) -> HashSet<SteamId> {
+    fn others_among(&self, visible: &[SteamId]) -> BTreeSet<SteamId> {
         visible
             .iter()
             .copied()
@@ -434,10 +434,10 @@ impl LobbyProtocol {
             return;
         }
         let owner = self.found.get(&lobby).map(|summary| SteamId(summary.owner));
-        let asked: HashSet<SteamId> = match owner {
+        let asked: BTreeSet<SteamId> = match owner {
             Some(owner) => {
                 self.send(owner, LobbyMessage::Join { lobby: lobby.0 });
-                HashSet::new()
+                BTreeSet::new()
             }
             None => self.others_among(visible),
         };
@@ -692,7 +692,7 @@ impl LobbyProtocol {
             });
             return;
         }
-        let asked: HashSet<SteamId> = match self.found.get(&lobby) {
+        let asked: BTreeSet<SteamId> = match self.found.get(&lobby) {
             Some(summary) => [SteamId(summary.owner)].into(),
             None => self.others_among(visible),
         };
@@ -1695,7 +1695,7 @@ impl LobbyProtocol {
         let Some(search) = self.search.take() else {
             return;
         };
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         let found: Vec<Summary> = search
             .found
             .into_iter()
