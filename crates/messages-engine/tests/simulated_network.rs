@@ -9,7 +9,7 @@ use messages_engine::backend::BackendEvent;
 use messages_engine::backend::MessagesBackend;
 use messages_engine::backend::local::memory_network::Conditions;
 use messages_engine::backend::local::simulation::{SimulatedBackend, Simulation, address, id};
-use messages_engine::lobby::{LobbyEvent, enter_response, lobby_type};
+use messages_engine::lobby::{LobbyEvent, enter_response, lobby_type, member_state};
 use messages_engine::steam_types::{ConnectionState, SteamResult, send_flags};
 
 const RELIABLE: i32 = send_flags::RELIABLE;
@@ -43,6 +43,10 @@ impl std::ops::DerefMut for World {
 impl World {
     fn new(count: usize, seed: u64, conditions: Conditions) -> Self {
         Self(Simulation::new(count, seed, conditions))
+    }
+
+    fn with_lobbies(count: usize, seed: u64, conditions: Conditions) -> Self {
+        Self(Simulation::with_lobbies(count, seed, conditions))
     }
 
     fn backend(&mut self, local: usize) -> &mut SimulatedBackend {
@@ -637,7 +641,7 @@ fn lobby_events(events: Vec<BackendEvent>) -> Vec<LobbyEvent> {
 
 #[test]
 fn a_lobby_call_is_reported_at_the_next_poll_with_no_time_passing() {
-    let mut world = World::new(1, 1, Conditions::default());
+    let mut world = World::with_lobbies(1, 1, Conditions::default());
     // This frame pumped the lobby links: the next pump is not due for a while.
     world.step();
     world.take_events(1);
@@ -661,7 +665,7 @@ fn a_lobby_call_is_reported_at_the_next_poll_with_no_time_passing() {
 
 #[test]
 fn a_lobby_is_found_and_joined_over_a_rough_link() {
-    let mut world = World::new(2, 3, ROUGH);
+    let mut world = World::with_lobbies(2, 3, ROUGH);
     let lobby = world
         .backend(1)
         .lobbies()
@@ -698,7 +702,8 @@ fn a_lobby_is_found_and_joined_over_a_rough_link() {
     });
     let owner_sees = |events: Vec<LobbyEvent>| {
         events.iter().any(|event| {
-            matches!(event, LobbyEvent::ChatUpdate { lobby: seen, changed, .. } if *seen == lobby && *changed == id(2))
+            matches!(event, LobbyEvent::ChatUpdate { lobby: seen, changed, state, .. }
+                if *seen == lobby && *changed == id(2) && *state == member_state::ENTERED)
         })
     };
     world.run_until(Duration::from_secs(10), "a hears b enter", |world| {

@@ -60,6 +60,11 @@ impl Lobbies {
         }
     }
 
+    /// The time at a poll that did not refresh the rest of the context.
+    pub fn set_now(&mut self, now: Duration) {
+        self.now = now;
+    }
+
     /// The time at the driver's last poll.
     pub fn now(&self) -> Duration {
         self.now

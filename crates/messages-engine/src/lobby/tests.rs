@@ -33,7 +33,7 @@ impl World {
         }
     }
 
-    /// A new instance joins the world (the next user, with its own game ID); its index.
+    /// A new instance joins the world (the next user, with its own seed); its index.
     fn add_node(&mut self) -> usize {
         let index = self.nodes.len();
         self.nodes

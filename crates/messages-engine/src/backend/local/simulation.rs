@@ -32,6 +32,8 @@ pub struct Simulation {
     pub seed: u64,
     /// Runs started so far, so that every run of a process has its own randomness.
     runs: u64,
+    /// Whether each process also runs its lobby links, on [`lobby_address`].
+    lobbies: bool,
 }
 
 /// Where the process with local ID `local` listens.
@@ -52,6 +54,18 @@ pub fn id(local: usize) -> SteamId {
 impl Simulation {
     /// `count` running processes on a network with `conditions`; every random choice follows `seed`.
     pub fn new(count: usize, seed: u64, conditions: Conditions) -> Self {
+        Self::build(count, seed, conditions, false)
+    }
+
+    /// As [`Self::new`], each process with its lobby links too, as `LocalBackend::open` makes it for a game
+    /// (left out elsewhere: three more ENet hosts of 512 slots each would slow the fuzz target).
+    pub fn with_lobbies(count: usize, seed: u64, conditions: Conditions) -> Self {
+        Self::build(count, seed, conditions, true)
+    }
+
+    fn build(count: usize, seed: u64, conditions: Conditions, lobbies: bool) -> Self {
+        // Beyond that, lobby addresses would be other processes' addresses.
+        assert!(count < 1_000, "a simulation has fewer than 1,000 processes");
         let clock = ManualClock::new();
         // Not zero: nothing may mistake the start for "never".
         clock.advance(Duration::from_secs(1));
@@ -64,6 +78,7 @@ impl Simulation {
             events: vec![Vec::new(); count + 1],
             seed,
             runs: 0,
+            lobbies,
         };
         for local in 1..=count {
             simulation.start(local);
@@ -101,15 +116,20 @@ impl Simulation {
         let Ok(socket) = self.network.bind(address(local)) else {
             return false;
         };
-        let Ok(lobby_socket) = self.network.bind(lobby_address(local)) else {
-            return false;
-        };
-        // With its lobby links, as `LocalBackend::open` makes it for a game.
-        let Ok(backend) = LocalBackend::with_socket(id(local), socket, config, self.clock.clock())
-            .and_then(|backend| backend.with_lobby_socket(lobby_socket))
+        let Ok(mut backend) =
+            LocalBackend::with_socket(id(local), socket, config, self.clock.clock())
         else {
             return false;
         };
+        if self.lobbies {
+            let Ok(lobby_socket) = self.network.bind(lobby_address(local)) else {
+                return false;
+            };
+            let Ok(with_lobbies) = backend.with_lobby_socket(lobby_socket) else {
+                return false;
+            };
+            backend = with_lobbies;
+        }
         self.backends[local] = Some(backend);
         self.events[local].clear();
         true
