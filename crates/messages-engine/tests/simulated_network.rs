@@ -710,3 +710,47 @@ fn a_lobby_is_found_and_joined_over_a_rough_link() {
         owner_sees(lobby_events(world.take_events(1)))
     });
 }
+
+/// On a 20% lossy link the reliable HELLO that opens a connection can take over 5 s: ENet retransmits it on a
+/// round-trip estimate still near its 500 ms default, doubled on each loss. The peer drops a connection whose
+/// HELLO has not come within 5 s, and the sender's session then failed ("the peer stopped responding"): once
+/// in about 1,500 exchanges here, and once in a CI run of `pair_lossy_link`. Our keep-alives on a connection
+/// the peer has not answered on yet are now copies of the HELLO. These seeds include the two of 3,000 that
+/// failed so (1157, 1598); with each, nothing fails, and the reply arrives and stays delivered.
+#[test]
+fn a_reply_over_a_lossy_link_survives_a_hello_that_enet_takes_seconds_to_deliver() {
+    for seed in (1150..=1160).chain(1590..=1600) {
+        let mut world = World::new(2, seed, LOSSY);
+        world
+            .backend(1)
+            .send_message_to_user(id(2), b"join", RELIABLE, 0);
+        let mut replied = false;
+        let mut reply_at = None;
+        let start = world.now();
+        while reply_at.is_none_or(|at| world.now() - at < Duration::from_secs(10)) {
+            let failed = (failures(&world.take_events(1)), failures(&world.events[2]));
+            assert_eq!(failed, (vec![], vec![]), "seed {seed} at {:?}", world.now());
+            if world.events[2]
+                .iter()
+                .any(|event| is_request_from(event, 1))
+            {
+                world.take_events(2);
+                assert!(world.backend(2).accept_session_with_user(id(1)));
+            }
+            if !replied && world.receive(2, 0) == vec![b"join".to_vec()] {
+                replied = true;
+                world
+                    .backend(2)
+                    .send_message_to_user(id(1), b"welcome", RELIABLE, 0);
+            }
+            if reply_at.is_none() && world.receive(1, 0) == vec![b"welcome".to_vec()] {
+                reply_at = Some(world.now());
+            }
+            assert!(
+                world.now() - start < Duration::from_secs(30),
+                "seed {seed}: no reply within 30 s"
+            );
+            world.step();
+        }
+    }
+}

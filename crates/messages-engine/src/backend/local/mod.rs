@@ -147,6 +147,11 @@ struct Connection {
     measured: bool,
     /// For ours, while not `measured`: when we last pinged it.
     last_ping: Duration,
+    /// For ours: the peer sent something back over it, so it has our HELLO. Until then our keep-alives on it
+    /// are copies of the HELLO: the reliable one can take seconds on a lossy link (ENet retransmits it on a
+    /// round-trip estimate still near its 500 ms default), and the peer drops a connection whose HELLO has
+    /// not come within [`HELLO_TIMEOUT`].
+    heard_back: bool,
 }
 
 impl Connection {
@@ -419,6 +424,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                         attempt: 0,
                         measured: true,
                         last_ping: Duration::ZERO,
+                        heard_back: false,
                     },
                 );
             }
@@ -506,9 +512,13 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 return;
             }
         };
-        let Some(connection) = self.connections.get(&peer).copied() else {
+        let Some(connection) = self.connections.get_mut(&peer) else {
             return;
         };
+        if connection.outgoing {
+            connection.heard_back = true;
+        }
+        let connection = *connection;
         // Each frame that reaches a session counts as hearing from the peer (`last_heard`), where the frame's own
         // session look-up happens: no extra look-up or clock read per data packet.
         match (frame, connection.remote) {
@@ -962,6 +972,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 attempt,
                 measured: false,
                 last_ping: Duration::ZERO,
+                heard_back: false,
             },
         );
         self.peers.open(remote, since).links.outgoing = Some(peer);
@@ -1084,7 +1095,9 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             .filter_map(|(peer, connection)| {
                 let remote = connection.remote?;
                 let session = self.peers.session(&remote)?;
-                let frame = if connection.outgoing && !session.accepted_remotely {
+                let frame = if connection.outgoing
+                    && (!session.accepted_remotely || !connection.heard_back)
+                {
                     Frame::Hello {
                         version: PROTOCOL_VERSION,
                         from: self.local_id,
