@@ -32,11 +32,26 @@ func _init() -> void:
 	add_child(synchronizer)
 
 
+## Font size of the label under the square.
+const LABEL_FONT_SIZE := 12
+
+
 func _draw() -> void:
 	var square := Rect2(Vector2(-SIZE, -SIZE) / 2.0, Vector2(SIZE, SIZE))
 	draw_rect(square, color)
 	if mine:
 		draw_rect(square, Color.WHITE, false, 2.0)
+	draw_string(ThemeDB.fallback_font, Vector2(-SIZE / 2.0, SIZE / 2.0 + 13.0), _label(), HORIZONTAL_ALIGNMENT_LEFT, -1, LABEL_FONT_SIZE, color)
+
+
+## What the avatar draws, square and label, around its position.
+func extent() -> Rect2:
+	var label_size := ThemeDB.fallback_font.get_string_size(_label(), HORIZONTAL_ALIGNMENT_LEFT, -1, LABEL_FONT_SIZE)
+	var top_left := Vector2(-SIZE, -SIZE) / 2.0
+	var bottom_right := Vector2(maxf(SIZE / 2.0, -SIZE / 2.0 + label_size.x), SIZE / 2.0 + 13.0 + ThemeDB.fallback_font.get_descent(LABEL_FONT_SIZE))
+	return Rect2(top_left, bottom_right - top_left)
+
+
+func _label() -> String:
 	var who := "peer %d" % peer_id if persona == "" else persona
-	var label := "you: %s" % who if mine else who
-	draw_string(ThemeDB.fallback_font, Vector2(-SIZE / 2.0, SIZE / 2.0 + 13.0), label, HORIZONTAL_ALIGNMENT_LEFT, -1, 12, color)
+	return "you: %s" % who if mine else who

@@ -98,9 +98,9 @@ func _process(delta: float) -> void:
 			float(Input.is_physical_key_pressed(KEY_RIGHT)) - float(Input.is_physical_key_pressed(KEY_LEFT)),
 			float(Input.is_physical_key_pressed(KEY_DOWN)) - float(Input.is_physical_key_pressed(KEY_UP)))
 		if direction != Vector2.ZERO:
-			# The whole square stays in the field.
-			var margin := Vector2.ONE * Avatar.SIZE / 2.0
-			mine.position = (mine.position + direction.normalized() * SPEED * delta).clamp(margin, FIELD_SIZE - margin)
+			# The whole avatar, label included, stays in the field.
+			var extent: Rect2 = mine.extent()
+			mine.position = (mine.position + direction.normalized() * SPEED * delta).clamp(-extent.position, FIELD_SIZE - extent.end)
 	if scripted and not _done:
 		_check_avatars()
 
