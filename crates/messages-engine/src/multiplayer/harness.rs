@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::wire::{self, Control};
 use super::{
-    ConnectionStatus, DisconnectError, PeerEvent, PeerProtocol, ProtocolConfig, SendError,
-    SetupError, TransferMode,
+    ConnectionStatus, DisconnectError, MeshError, PeerEvent, PeerProtocol, ProtocolConfig,
+    SendError, SetupError, TransferMode,
 };
 use crate::steam_types::SteamId;
 
@@ -48,9 +48,15 @@ pub struct Packet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     Started,
+    /// A mesh started: there a peer that left may connect again (its game restarted, or it was added again).
+    MeshStarted,
+    /// The game disconnected this peer with force: gone, without an event.
+    Forced(i32),
     Closed,
     Event(PeerEvent),
-    Packet { from: i32 },
+    Packet {
+        from: i32,
+    },
 }
 
 /// A message as it went onto the network.
@@ -156,6 +162,46 @@ impl World {
         result
     }
 
+    /// `create_mesh(unique_id)` on node `index`.
+    pub fn mesh(&mut self, index: usize, unique_id: i64) -> Result<(), SetupError> {
+        let now = self.now;
+        let result = self.nodes[index].protocol.mesh(now, unique_id);
+        if result.is_ok() {
+            self.nodes[index].log.push(Entry::MeshStarted);
+        }
+        result
+    }
+
+    /// `add_mesh_peer` on node `index` for node `other` as peer `peer_id`, then a flush, as the driver does.
+    pub fn add_mesh_peer(
+        &mut self,
+        index: usize,
+        other: usize,
+        peer_id: i32,
+    ) -> Result<(), MeshError> {
+        let now = self.now;
+        let steam_id = self.nodes[other].steam_id;
+        let result = self.nodes[index]
+            .protocol
+            .add_mesh_peer(now, steam_id, peer_id);
+        self.flush(index);
+        result
+    }
+
+    /// Node `i` becomes mesh peer `i + 1` and adds every other node as theirs.
+    pub fn mesh_all(&mut self) {
+        let count = self.nodes.len();
+        for index in 0..count {
+            self.mesh(index, index as i64 + 1).expect("mesh");
+        }
+        for index in 0..count {
+            for other in (0..count).filter(|&other| other != index) {
+                self.add_mesh_peer(index, other, other as i32 + 1)
+                    .expect("add mesh peer");
+            }
+        }
+    }
+
     pub fn client(&mut self, index: usize, host: usize) -> Result<(), SetupError> {
         let host = self.nodes[host].steam_id;
         self.client_of(index, host)
@@ -189,6 +235,9 @@ impl World {
         let now = self.now;
         self.drain(index);
         let result = self.nodes[index].protocol.disconnect_peer(now, peer, force);
+        if force && result.is_ok() {
+            self.nodes[index].log.push(Entry::Forced(peer));
+        }
         self.flush(index);
         self.drain(index);
         result
@@ -455,15 +504,23 @@ pub fn check_log(log: &[Entry]) -> Result<(), String> {
     let mut ever: BTreeSet<i32> = BTreeSet::new();
     let mut succeeded = false;
     let mut running = false;
+    let mut mesh = false;
     for (at, entry) in log.iter().enumerate() {
         match entry {
-            Entry::Started => {
+            Entry::Started | Entry::MeshStarted => {
                 connected.clear();
                 ever.clear();
                 succeeded = false;
                 running = true;
+                mesh = *entry == Entry::MeshStarted;
             }
             Entry::Closed => running = false,
+            Entry::Forced(id) => {
+                connected.remove(id);
+                if mesh {
+                    ever.remove(id);
+                }
+            }
             Entry::Event(event) if !running => {
                 return Err(format!("{event:?} at {at} outside a run"));
             }
@@ -479,26 +536,36 @@ pub fn check_log(log: &[Entry]) -> Result<(), String> {
                         "peer {id} disconnected without being connected (at {at})"
                     ));
                 }
+                if mesh {
+                    ever.remove(id);
+                }
             }
             Entry::Event(PeerEvent::ConnectionSucceeded) => {
-                if succeeded || !connected.is_empty() {
+                if mesh || succeeded || !connected.is_empty() {
                     return Err(format!("ConnectionSucceeded out of place at {at}"));
                 }
                 succeeded = true;
             }
             Entry::Event(PeerEvent::ConnectionFailed(_)) => {
-                if succeeded || !connected.is_empty() {
+                if mesh || succeeded || !connected.is_empty() {
                     return Err(format!("ConnectionFailed after connecting at {at}"));
                 }
                 running = false;
             }
             Entry::Event(PeerEvent::ServerDisconnected(_)) => {
-                if !succeeded || !connected.is_empty() {
+                if mesh || !succeeded || !connected.is_empty() {
                     return Err(format!(
                         "ServerDisconnected with peers still connected at {at}"
                     ));
                 }
                 running = false;
+            }
+            Entry::Event(PeerEvent::MeshPeerFailed { peer, .. }) => {
+                if connected.contains(peer) {
+                    return Err(format!(
+                        "connected peer {peer} failed its handshake at {at}"
+                    ));
+                }
             }
             Entry::Packet { from } => {
                 if !connected.contains(from) {

@@ -46,20 +46,20 @@ struct Client {
 
 /// Remembers whom the host answered lately, to answer each at most once per [`REPLY_INTERVAL`].
 #[derive(Debug)]
-struct ReplyLimiter {
+pub(super) struct ReplyLimiter {
     recent: [(SteamId, Duration); REPLY_MEMORY],
     next: usize,
 }
 
 impl ReplyLimiter {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             recent: [(SteamId(0), Duration::ZERO); REPLY_MEMORY],
             next: 0,
         }
     }
 
-    fn allow(&mut self, to: SteamId, now: Duration) -> bool {
+    pub fn allow(&mut self, to: SteamId, now: Duration) -> bool {
         if let Some(entry) = self.recent.iter_mut().find(|(id, _)| *id == to) {
             if now.saturating_sub(entry.1) < REPLY_INTERVAL {
                 return false;

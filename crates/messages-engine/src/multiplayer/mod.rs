@@ -3,9 +3,11 @@
 //! produces packets to send, events (Godot's signals) and received packets (Godot's `get_packet`).
 //!
 //! # Roles
-//! A [`PeerProtocol`] hosts ([`PeerProtocol::host`], peer ID 1) or joins a host
-//! ([`PeerProtocol::client`]); after [`PeerProtocol::close`], or once a client's connection ended, the same
-//! object can host or join again.
+//! A [`PeerProtocol`] hosts ([`PeerProtocol::host`], peer ID 1), joins a host ([`PeerProtocol::client`]), or
+//! is one peer of a mesh ([`PeerProtocol::mesh`] and [`PeerProtocol::add_mesh_peer`], as
+//! `ENetMultiplayerPeer`'s mesh mode: no host, every peer talks to every other directly; see [`mesh`] for its
+//! handshake); after [`PeerProtocol::close`], or once a client's connection ended, the same object can
+//! start again.
 //!
 //! A client sends HELLO until the host answers WELCOME (its peer ID and the peers already there) or REFUSE.
 //! Nothing but HELLO goes to a host before WELCOME, and nothing but WELCOME or REFUSE goes to a client before
@@ -49,11 +51,14 @@
 mod buffers;
 mod client;
 mod host;
+mod mesh;
 mod ordering;
 pub mod wire;
 
 #[cfg(test)]
 mod harness;
+#[cfg(test)]
+mod mesh_tests;
 #[cfg(test)]
 mod tests;
 
@@ -65,6 +70,7 @@ use std::time::Duration;
 use buffers::{Inbox, Outbox};
 use client::ClientState;
 use host::HostState;
+use mesh::MeshState;
 pub use wire::{ByeReason, RefuseReason};
 
 use crate::steam_types::{MAX_STEAM_PACKET_SIZE, SteamId};
@@ -270,7 +276,84 @@ pub enum PeerEvent {
     ConnectionFailed(FailureReason),
     /// A client's connection ended: status went from connected to disconnected.
     ServerDisconnected(DisconnectReason),
+    /// A mesh peer added with [`PeerProtocol::add_mesh_peer`] never connected; it is forgotten and may be
+    /// added again. No `PeerConnected` fired for it, so none of the other events will.
+    MeshPeerFailed {
+        peer: i32,
+        steam_id: SteamId,
+        reason: MeshFailure,
+    },
 }
+
+/// Why a mesh peer's handshake failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeshFailure {
+    /// It did not introduce itself within [`ProtocolConfig::handshake_timeout`] (it never added this peer,
+    /// is not in mesh mode, or is not running).
+    Timeout,
+    /// It introduced itself with other IDs than this side expects: it is `they_are` and takes this peer for
+    /// `you_are`. The game gave the two sides different peer IDs.
+    IdMismatch { they_are: u32, you_are: u32 },
+    /// It speaks another protocol version.
+    VersionMismatch { theirs: u16 },
+    /// Steam reported the session with it failed.
+    SessionFailed,
+}
+
+impl fmt::Display for MeshFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => write!(f, "it did not answer in time (has it added this peer?)"),
+            Self::IdMismatch { they_are, you_are } => write!(
+                f,
+                "it says it is peer {they_are} and takes this peer for {you_are}: both sides must use the same IDs"
+            ),
+            Self::VersionMismatch { theirs } => write!(
+                f,
+                "it speaks protocol version {theirs}, this peer {}",
+                wire::PROTOCOL_VERSION
+            ),
+            Self::SessionFailed => write!(f, "the Steam session with it failed"),
+        }
+    }
+}
+
+/// Why [`PeerProtocol::add_mesh_peer`] did not add a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeshError {
+    /// Not in mesh mode ([`PeerProtocol::mesh`] first; Godot's `ERR_UNCONFIGURED`).
+    NotMesh,
+    /// The peer ID is not 1..=2^31-1, or is this peer's own.
+    InvalidPeerId(i32),
+    /// The Steam ID is 0 or this peer's own.
+    InvalidSteamId(SteamId),
+    /// A peer with this ID was added already (Godot's `ERR_ALREADY_IN_USE`).
+    PeerIdInUse(i32),
+    /// This Steam user was added already, under another or the same ID (`ERR_ALREADY_IN_USE`).
+    SteamIdInUse(SteamId),
+}
+
+impl fmt::Display for MeshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotMesh => write!(
+                f,
+                "the multiplayer peer is not in mesh mode: create_mesh() first"
+            ),
+            Self::InvalidPeerId(id) => {
+                write!(
+                    f,
+                    "peer ID {id} out of range (1 to 2147483647, not this peer's own)"
+                )
+            }
+            Self::InvalidSteamId(id) => write!(f, "cannot add Steam ID {id} as a mesh peer"),
+            Self::PeerIdInUse(id) => write!(f, "peer ID {id} was added already"),
+            Self::SteamIdInUse(id) => write!(f, "Steam ID {id} was added already"),
+        }
+    }
+}
+
+impl std::error::Error for MeshError {}
 
 /// Why [`PeerProtocol::host`] or [`PeerProtocol::client`] did not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +364,8 @@ pub enum SetupError {
     InvalidMaxClients(u32),
     /// The host's Steam ID is 0 or this peer's own.
     InvalidHost(SteamId),
+    /// A mesh peer's own ID is not 1..=2^31-1.
+    InvalidUniqueId(i64),
 }
 
 impl fmt::Display for SetupError {
@@ -293,6 +378,9 @@ impl fmt::Display for SetupError {
                 write!(f, "max_clients {count} out of range (1 to {MAX_CLIENTS})")
             }
             Self::InvalidHost(id) => write!(f, "cannot connect to Steam ID {id}"),
+            Self::InvalidUniqueId(id) => {
+                write!(f, "unique ID {id} out of range (1 to 2147483647)")
+            }
         }
     }
 }
@@ -335,9 +423,10 @@ impl std::error::Error for SendError {}
 /// Why [`PeerProtocol::disconnect_peer`] did nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisconnectError {
-    /// Not hosting and not a client.
+    /// Not hosting, not a client, not a mesh.
     NotActive,
-    /// The host has no client with this ID; or a client was asked for another peer than 1.
+    /// The host has no client with this ID; or a client was asked for another peer than 1; or a mesh has
+    /// no connected peer with this ID.
     UnknownPeer(i32),
 }
 
@@ -451,9 +540,10 @@ impl Core {
 #[derive(Debug)]
 enum Role {
     Idle,
-    // Boxed, both: their states differ in size by kilobytes, and only one is ever live.
+    // Boxed: their states differ in size by kilobytes, and only one is ever live.
     Host(Box<HostState>),
     Client(Box<ClientState>),
+    Mesh(Box<MeshState>),
 }
 
 /// A Godot `MultiplayerPeer`'s protocol over Steam Networking Messages: see the [module](self) for how a
@@ -531,6 +621,39 @@ impl PeerProtocol {
         Ok(())
     }
 
+    /// Starts a mesh in which this peer is `unique_id` (1 to 2^31-1, as `ENetMultiplayerPeer.create_mesh`):
+    /// status is connected at once, and peers join with [`PeerProtocol::add_mesh_peer`].
+    pub fn mesh(&mut self, now: Duration, unique_id: i64) -> Result<(), SetupError> {
+        let _ = now;
+        if !matches!(self.role, Role::Idle) {
+            return Err(SetupError::AlreadyActive);
+        }
+        let id = u32::try_from(unique_id)
+            .ok()
+            .filter(|&id| wire::is_mesh_id(id))
+            .ok_or(SetupError::InvalidUniqueId(unique_id))?;
+        self.refuse_new_connections = false;
+        self.core.inbox.clear();
+        self.role = Role::Mesh(Box::new(MeshState::new(&mut self.core, id)));
+        Ok(())
+    }
+
+    /// Adds the Steam user `steam_id` to the mesh as peer `peer_id`: introductions go both ways until that
+    /// user, who must add this peer with this peer's ID, answers; then `PeerConnected(peer_id)`. Without an
+    /// answer within [`ProtocolConfig::handshake_timeout`], or with other IDs than expected,
+    /// [`PeerEvent::MeshPeerFailed`] instead.
+    pub fn add_mesh_peer(
+        &mut self,
+        now: Duration,
+        steam_id: SteamId,
+        peer_id: i32,
+    ) -> Result<(), MeshError> {
+        match &mut self.role {
+            Role::Mesh(mesh) => mesh.add(&mut self.core, now, steam_id, peer_id),
+            _ => Err(MeshError::NotMesh),
+        }
+    }
+
     /// Takes one message received from Steam: `from` its sender, `steam_channel` the channel it was read
     /// from. Anything malformed or unexpected is dropped and counted in [`PeerProtocol::stats`].
     pub fn handle_packet(&mut self, now: Duration, from: SteamId, steam_channel: i32, data: &[u8]) {
@@ -563,6 +686,7 @@ impl PeerProtocol {
             Role::Idle => false,
             Role::Host(host) => host.has_client(from),
             Role::Client(client) => client.host() == from,
+            Role::Mesh(mesh) => mesh.has_peer(from),
         }
     }
 
@@ -602,6 +726,10 @@ impl PeerProtocol {
             Role::Client(client) => {
                 client.on_packet(&mut self.core, now, from, steam_channel, data)
             }
+            Role::Mesh(mesh) => {
+                mesh.on_packet(&mut self.core, now, from, steam_channel, data);
+                Flow::Continue
+            }
         };
         self.after(flow);
     }
@@ -616,6 +744,10 @@ impl PeerProtocol {
                 Flow::Continue
             }
             Role::Client(client) => client.on_session_failed(&mut self.core, remote),
+            Role::Mesh(mesh) => {
+                mesh.on_session_failed(&mut self.core, remote);
+                Flow::Continue
+            }
         };
         self.after(flow);
     }
@@ -629,6 +761,7 @@ impl PeerProtocol {
             Role::Idle => false,
             Role::Host(host) => host.has_client(remote),
             Role::Client(client) => client.is_past_handshake_with(remote),
+            Role::Mesh(mesh) => mesh.is_connected_with(remote),
         };
         if ends_a_peer {
             self.handle_session_failed(now, remote);
@@ -646,6 +779,10 @@ impl PeerProtocol {
                 Flow::Continue
             }
             Role::Client(client) => client.update(&mut self.core, now),
+            Role::Mesh(mesh) => {
+                mesh.update(&mut self.core, now);
+                Flow::Continue
+            }
         };
         self.after(flow);
         // Departures queued this frame, not those already held back a frame: those go out now whatever the
@@ -686,6 +823,7 @@ impl PeerProtocol {
             Role::Client(client) => {
                 client.send(&mut self.core, now, target, channel, mode, payload)
             }
+            Role::Mesh(mesh) => mesh.send(&mut self.core, now, target, channel, mode, payload),
         }
     }
 
@@ -714,7 +852,7 @@ impl PeerProtocol {
     pub fn next_event(&mut self) -> Option<PeerEvent> {
         let core = &self.core;
         let holding = !core.departures_this_frame.is_empty()
-            && matches!(self.role, Role::Host(_) | Role::Client(_))
+            && matches!(self.role, Role::Host(_) | Role::Client(_) | Role::Mesh(_))
             && self.connection_status() == ConnectionStatus::Connected;
         let next = self.core.events.iter().position(|event| match event {
             PeerEvent::PeerDisconnected(peer) if holding => {
@@ -746,7 +884,7 @@ impl PeerProtocol {
     pub fn connection_status(&self) -> ConnectionStatus {
         match &self.role {
             Role::Idle => ConnectionStatus::Disconnected,
-            Role::Host(_) => ConnectionStatus::Connected,
+            Role::Host(_) | Role::Mesh(_) => ConnectionStatus::Connected,
             Role::Client(client) => client.status(),
         }
     }
@@ -758,10 +896,11 @@ impl PeerProtocol {
             Role::Idle => 0,
             Role::Host(_) => HOST_PEER_ID,
             Role::Client(client) => client.unique_id(),
+            Role::Mesh(mesh) => mesh.unique_id(),
         }
     }
 
-    /// Whether this peer hosts.
+    /// Whether this peer hosts (a mesh peer does not, whatever its ID, as with ENet).
     pub fn is_server(&self) -> bool {
         matches!(self.role, Role::Host(_))
     }
@@ -784,6 +923,9 @@ impl PeerProtocol {
                 .disconnect(&mut self.core, now, peer, force)
                 .map(|()| Flow::Continue),
             Role::Client(client) => client.disconnect(&mut self.core, now, peer, force),
+            Role::Mesh(mesh) => mesh
+                .disconnect(&mut self.core, now, peer, force)
+                .map(|()| Flow::Continue),
         };
         result.map(|flow| self.after(flow))
     }
@@ -799,6 +941,7 @@ impl PeerProtocol {
             Role::Idle => {}
             Role::Host(host) => host.close(&mut self.core),
             Role::Client(client) => client.close(&mut self.core),
+            Role::Mesh(mesh) => mesh.close(&mut self.core),
         }
         self.refuse_new_connections = false;
         self.core.events.clear();
@@ -807,7 +950,8 @@ impl PeerProtocol {
         self.core.inbox.clear();
     }
 
-    /// While true, a host refuses new clients (REFUSE, so they fail at once); those connected stay.
+    /// While true, a host refuses new clients (REFUSE, so they fail at once); those connected stay. A mesh
+    /// takes only the peers the game adds, and ignores it.
     /// `host`, `client` and `close` reset it to false, as ENet does.
     pub fn set_refuse_new_connections(&mut self, refuse: bool) {
         self.refuse_new_connections = refuse;
@@ -821,7 +965,7 @@ impl PeerProtocol {
     /// Whether the driver should accept a Steam session request from `remote`. A host accepts everyone, also
     /// when full or refusing: Steam delivers nothing from an unaccepted session, so the host could not send
     /// its REFUSE, and the client would wait out its whole timeout instead of failing at once with the
-    /// reason. A client accepts only its host; an idle peer nobody.
+    /// reason. A client accepts only its host; a mesh peer the users it added; an idle peer nobody.
     pub fn should_accept_session(&self, remote: SteamId) -> bool {
         if !remote.is_valid() || remote == self.core.local {
             return false;
@@ -830,6 +974,7 @@ impl PeerProtocol {
             Role::Idle => false,
             Role::Host(_) => true,
             Role::Client(client) => client.host_steam_id() == remote,
+            Role::Mesh(mesh) => mesh.has_peer(remote),
         }
     }
 
@@ -855,6 +1000,7 @@ impl PeerProtocol {
             Role::Idle => None,
             Role::Host(host) => host.steam_id_for(peer),
             Role::Client(client) => client.steam_id_for(peer),
+            Role::Mesh(mesh) => mesh.steam_id_for(peer),
         }
     }
 
@@ -867,6 +1013,7 @@ impl PeerProtocol {
             Role::Idle => None,
             Role::Host(host) => host.peer_for(steam_id),
             Role::Client(client) => client.peer_for(steam_id),
+            Role::Mesh(mesh) => mesh.peer_for(steam_id),
         }
     }
 
@@ -876,6 +1023,7 @@ impl PeerProtocol {
             Role::Idle => Vec::new(),
             Role::Host(host) => host.connected_peers(),
             Role::Client(client) => client.connected_peers(),
+            Role::Mesh(mesh) => mesh.connected_peers(),
         }
     }
 

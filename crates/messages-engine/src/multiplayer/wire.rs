@@ -17,6 +17,10 @@
 //!                                                              2 kicked, 3 acknowledging a BYE, 4 you are not
 //!                                                              my peer, 5 timed out
 //! PING    = 0x07                                               either way, unreliable keep-alive
+//! MESH    = 0x08, magic "GMPP", version: u16, answer: u8,     mesh peer -> mesh peer, reliable: "I am
+//!           nonce: u64, sender_id: u32, receiver_id: u32       sender_id, and you are receiver_id to me";
+//!                                                              answer 0 repeated until answered, 1 answers;
+//!                                                              the nonce is random per create_mesh
 //! ```
 //! The first 15 bytes of HELLO and the whole of REFUSE never change between versions, so that a host can
 //! always refuse a client of another version and the client can always read why.
@@ -27,8 +31,8 @@
 //!           peer: i32, [sequence: u32 if mode is 1], payload...
 //! ```
 //! `peer` is the target (Godot's: 0 all, >0 that peer, <0 all but -peer) when a client sends to the host, and
-//! the original sender when the host delivers to a client: the host knows who sent by the Steam ID, and a
-//! client needs no target since it is the target. The sequence is the original sender's, per transfer channel.
+//! the original sender when the host delivers to a client (or a mesh peer to another): the host knows who
+//! sent by the Steam ID, and a client needs no target since it is the target. The sequence is the original sender's, per transfer channel.
 
 use std::fmt;
 
@@ -49,6 +53,7 @@ pub mod kind {
     pub const LEFT: u8 = 0x05;
     pub const BYE: u8 = 0x06;
     pub const PING: u8 = 0x07;
+    pub const MESH: u8 = 0x08;
 }
 
 /// Length of the part of HELLO every version shares: kind, magic, version, nonce.
@@ -60,6 +65,9 @@ const JOINED_LEN: usize = 1 + 4 + 8;
 const LEFT_LEN: usize = 1 + 4;
 const BYE_LEN: usize = 1 + 1;
 const PING_LEN: usize = 1;
+/// Length of the part of MESH every version shares: kind, magic, version.
+const MESH_COMMON_LEN: usize = 1 + 4 + 2;
+const MESH_LEN: usize = MESH_COMMON_LEN + 1 + 8 + 4 + 4;
 
 /// Bytes before a DATA payload without a sequence number.
 pub const DATA_HEADER_LEN: usize = 1 + 4;
@@ -72,6 +80,12 @@ pub const MAX_WELCOME_PEERS: usize = u16::MAX as usize;
 /// Whether `id` may be a client's peer ID: Godot's `generate_unique_id` range, 2..=2^31-1.
 pub fn is_client_id(id: u32) -> bool {
     id >= 2 && id <= i32::MAX as u32
+}
+
+/// Whether `id` may be a mesh peer's ID: any positive Godot peer ID, 1..=2^31-1 (as `ENetMultiplayerPeer`'s
+/// `create_mesh` takes).
+pub fn is_mesh_id(id: u32) -> bool {
+    id >= 1 && id <= i32::MAX as u32
 }
 
 /// Why the host refused a HELLO.
@@ -190,6 +204,17 @@ pub enum Control<'a> {
     Bye { reason: ByeReason },
     /// Nothing but "still here".
     Ping,
+    /// A mesh peer introduces itself: it is `sender` and expects the receiver to be `receiver`. `answer` is
+    /// false while it waits to hear the same from the receiver, true when it replies to one. `nonce` is new
+    /// each time the sender starts a mesh. Of another `version` than [`PROTOCOL_VERSION`] only the version
+    /// is read (the rest is then 0).
+    Mesh {
+        version: u16,
+        answer: bool,
+        nonce: u64,
+        sender: u32,
+        receiver: u32,
+    },
 }
 
 /// Why bytes from the network were not a packet.
@@ -340,6 +365,45 @@ impl Control<'_> {
                 Ok(Control::Bye { reason })
             }
             kind::PING => exact(PING_LEN).map(|()| Control::Ping),
+            kind::MESH => {
+                if len < MESH_COMMON_LEN {
+                    return Err(WireError::Truncated { kind, len });
+                }
+                if body[0..4] != MAGIC {
+                    return Err(WireError::BadMagic);
+                }
+                let version = read_u16(&body[4..6]);
+                if version != PROTOCOL_VERSION {
+                    return Ok(Control::Mesh {
+                        version,
+                        answer: false,
+                        nonce: 0,
+                        sender: 0,
+                        receiver: 0,
+                    });
+                }
+                exact(MESH_LEN)?;
+                let answer = match body[6] {
+                    0 => false,
+                    1 => true,
+                    code => return Err(WireError::InvalidReason { kind, code }),
+                };
+                let nonce = read_u64(&body[7..15]);
+                let sender = read_u32(&body[15..19]);
+                let receiver = read_u32(&body[19..23]);
+                for id in [sender, receiver] {
+                    if !is_mesh_id(id) {
+                        return Err(WireError::InvalidPeerId(id));
+                    }
+                }
+                Ok(Control::Mesh {
+                    version,
+                    answer,
+                    nonce,
+                    sender,
+                    receiver,
+                })
+            }
             other => Err(WireError::UnknownKind(other)),
         }
     }
@@ -401,6 +465,17 @@ pub fn encode_bye(out: &mut Vec<u8>, reason: ByeReason) {
 /// Appends a PING.
 pub fn encode_ping(out: &mut Vec<u8>) {
     out.push(kind::PING);
+}
+
+/// Appends a MESH: this peer is `sender` and takes the receiver for `receiver`.
+pub fn encode_mesh(out: &mut Vec<u8>, answer: bool, nonce: u64, sender: u32, receiver: u32) {
+    out.push(kind::MESH);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+    out.push(u8::from(answer));
+    out.extend_from_slice(&nonce.to_le_bytes());
+    out.extend_from_slice(&sender.to_le_bytes());
+    out.extend_from_slice(&receiver.to_le_bytes());
 }
 
 /// A DATA packet's header.
@@ -499,6 +574,8 @@ mod tests {
             encoded(|out| encode_left(out, 42)),
             encoded(|out| encode_bye(out, ByeReason::Kicked)),
             encoded(encode_ping),
+            encoded(|out| encode_mesh(out, false, 77, 1, i32::MAX as u32)),
+            encoded(|out| encode_mesh(out, true, 77, 7, 3)),
         ]
     }
 
@@ -591,6 +668,64 @@ mod tests {
             Ok(Control::Hello {
                 version: 2,
                 nonce: 5
+            })
+        );
+    }
+
+    #[test]
+    fn mesh_introductions_round_trip() {
+        for (answer, sender, receiver) in [(false, 1, 2), (true, i32::MAX as u32, 1)] {
+            assert_eq!(
+                Control::decode(&encoded(|out| encode_mesh(
+                    out, answer, 77, sender, receiver
+                ))),
+                Ok(Control::Mesh {
+                    version: PROTOCOL_VERSION,
+                    answer,
+                    nonce: 77,
+                    sender,
+                    receiver
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn mesh_introductions_with_ids_outside_the_peer_range_or_a_bad_answer_flag_are_rejected() {
+        for id in [0, i32::MAX as u32 + 1, u32::MAX] {
+            assert_eq!(
+                Control::decode(&encoded(|out| encode_mesh(out, false, 77, id, 2))),
+                Err(WireError::InvalidPeerId(id))
+            );
+            assert_eq!(
+                Control::decode(&encoded(|out| encode_mesh(out, false, 77, 2, id))),
+                Err(WireError::InvalidPeerId(id))
+            );
+        }
+        let mut flag = encoded(|out| encode_mesh(out, false, 77, 2, 3));
+        flag[7] = 2;
+        assert!(matches!(
+            Control::decode(&flag),
+            Err(WireError::InvalidReason { .. })
+        ));
+        let mut magic = encoded(|out| encode_mesh(out, false, 77, 2, 3));
+        magic[2] = b'X';
+        assert_eq!(Control::decode(&magic), Err(WireError::BadMagic));
+    }
+
+    #[test]
+    fn a_mesh_introduction_of_another_version_is_read_for_its_version_only() {
+        let mut mesh = encoded(|out| encode_mesh(out, false, 77, 2, 3));
+        mesh[5..7].copy_from_slice(&9u16.to_le_bytes());
+        mesh.truncate(7);
+        assert_eq!(
+            Control::decode(&mesh),
+            Ok(Control::Mesh {
+                version: 9,
+                answer: false,
+                nonce: 0,
+                sender: 0,
+                receiver: 0
             })
         );
     }
