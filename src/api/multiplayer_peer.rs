@@ -40,6 +40,11 @@ const MAX_MESSAGES_PER_CHANNEL: usize = 4096;
 /// [code]RESULT_LIMIT_EXCEEDED[/code]) they wait, in order, and go as that peer reads, as with ENet. What a peer
 /// sent before it left is delivered before its [signal MultiplayerAPI.peer_disconnected].
 ///
+/// [b]Mesh mode[/b] ([method create_mesh], [method add_mesh_peer]), as [ENetMultiplayerPeer]'s: no host; each
+/// peer picks its own ID and adds every other by Steam ID and peer ID (from a lobby's members, say), and talks
+/// to each directly. Both sides of each pair must add each other, with the same IDs; the pair connects when
+/// both have ([signal MultiplayerPeer.peer_connected]), or [signal mesh_peer_failed] fires after 10 s.
+///
 /// Not [code]SteamMultiplayerPeer[/code]: GodotSteam's own peer (on Networking Sockets) may be installed too.
 #[derive(GodotClass)]
 #[class(tool, base = MultiplayerPeerExtension)]
@@ -65,7 +70,8 @@ pub struct SteamMessagesMultiplayerPeer {
     steam_channel_base: i64,
     /// Optional: decides which Steam session requests the peer accepts, called with the requester's Steam ID
     /// and returning [code]true[/code] to accept. Without it, a host accepts everyone (and refuses, with a
-    /// reason the client reports at once, those it cannot take) and a client accepts only its host. Requests
+    /// reason the client reports at once, those it cannot take), a client accepts only its host, and a mesh
+    /// peer the users it added. Requests
     /// the peer does not accept are left to the game (its own
     /// [signal SteamNetworkingMessages.network_messages_session_request] handler).
     #[var]
@@ -284,6 +290,53 @@ impl SteamMessagesMultiplayerPeer {
         let now = self.now();
         self.start(|protocol| protocol.host(now, max_clients))
     }
+
+    /// Starts a mesh in which this peer is [param unique_id] (1 to 2147483647; 1 is not a host here, as with
+    /// [ENetMultiplayerPeer]). The status is [code]CONNECTION_CONNECTED[/code] at once; add the other peers
+    /// with [method add_mesh_peer]. Returns [code]OK[/code], or an error as [method create_host] does.
+    #[func]
+    fn create_mesh(&mut self, unique_id: i64) -> Error {
+        let now = self.now();
+        self.start(|protocol| protocol.mesh(now, unique_id))
+    }
+
+    /// Adds the Steam user [param steam_id] to the mesh as peer [param peer_id]. That user must add this peer
+    /// too, with this peer's ID: once both have, [signal MultiplayerPeer.peer_connected] fires on each side.
+    /// Until then nothing is sent to it. If it has not answered within 10 s, or it expects other IDs,
+    /// [signal mesh_peer_failed] fires instead and it may be added again. Returns [code]OK[/code];
+    /// [code]ERR_UNCONFIGURED[/code] if this peer is not in mesh mode; [code]ERR_ALREADY_IN_USE[/code] if that
+    /// peer ID or Steam user was added already; [code]ERR_INVALID_PARAMETER[/code] for an ID out of range,
+    /// this peer's own, or Steam ID 0.
+    #[func]
+    fn add_mesh_peer(&mut self, steam_id: i64, peer_id: i64) -> Error {
+        let now = self.now();
+        let Some(protocol) = self.protocol.as_mut() else {
+            godot_error!(
+                "[STEAM] add_mesh_peer: the peer is not in mesh mode: call create_mesh() first"
+            );
+            return Error::ERR_UNCONFIGURED;
+        };
+        let steam_id = SteamId::from_gdscript(steam_id);
+        let peer = i32::try_from(peer_id).unwrap_or(0);
+        if let Err(error) = protocol.add_mesh_peer(now, steam_id, peer) {
+            godot_error!("[STEAM] add_mesh_peer({peer_id}): {error}");
+            return match error {
+                protocol::MeshError::NotMesh => Error::ERR_UNCONFIGURED,
+                protocol::MeshError::PeerIdInUse(_) | protocol::MeshError::SteamIdInUse(_) => {
+                    Error::ERR_ALREADY_IN_USE
+                }
+                _ => Error::ERR_INVALID_PARAMETER,
+            };
+        }
+        let _ = with_backend(|backend| flush(protocol, backend, &mut self.broken_sessions));
+        Error::OK
+    }
+
+    /// Emitted when a peer added with [method add_mesh_peer] did not connect: [param reason] says why (no
+    /// answer within 10 s, other IDs on its side, another protocol version, or a failed Steam session). It is
+    /// forgotten and may be added again.
+    #[signal]
+    fn mesh_peer_failed(peer_id: i64, steam_id: i64, reason: GString);
 
     /// Joins the game hosted by [param host_steam_id]. Returns [code]OK[/code] while the connection is
     /// attempted ([signal MultiplayerAPI.connected_to_server] or [signal MultiplayerAPI.connection_failed]
@@ -505,6 +558,24 @@ impl SteamMessagesMultiplayerPeer {
                     godot_warn!("[STEAM] disconnected from the host: {reason:?}");
                 }
                 PeerEvent::ConnectionSucceeded => {}
+                PeerEvent::MeshPeerFailed {
+                    peer,
+                    steam_id,
+                    reason,
+                } => {
+                    godot_warn!(
+                        "[STEAM] mesh peer {peer} (Steam ID {steam_id}) did not connect: {reason}"
+                    );
+                    // A handler may add it again at once, calling back into this peer.
+                    self.base_mut().emit_signal(
+                        "mesh_peer_failed",
+                        &[
+                            i64::from(peer).to_variant(),
+                            steam_id.to_gdscript().to_variant(),
+                            GString::from(reason.to_string().as_str()).to_variant(),
+                        ],
+                    );
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 ## SteamMessagesMultiplayerPeer in one process on the local backend: errors before initialisation, hosting,
 ## hosting twice, close and host again, a second peer object after the first is freed, bad transfer channels,
-## and a client whose host does not exist failing once with connection_failed within the handshake timeout.
+## mesh mode's errors, and a client whose host does not exist failing once with connection_failed within the
+## handshake timeout.
 ## args: --steam-backend=local --steam-local-id=46
 extends SceneTree
 
@@ -42,6 +43,41 @@ func _initialize() -> void:
 	var second := SteamMessagesMultiplayerPeer.new()
 	t.eq(second.create_host(), OK, "a second peer object hosts after the first is gone")
 	second.close()
+
+	# Mesh mode: errors as ENetMultiplayerPeer's, and a peer that never answers fails once with the signal.
+	var mesh := SteamMessagesMultiplayerPeer.new()
+	t.eq(mesh.add_mesh_peer(NOBODY, 2), ERR_UNCONFIGURED, "add_mesh_peer before create_mesh is ERR_UNCONFIGURED")
+	t.eq(mesh.create_mesh(0), ERR_INVALID_PARAMETER, "unique ID 0 is ERR_INVALID_PARAMETER")
+	t.eq(mesh.create_mesh(2147483648), ERR_INVALID_PARAMETER, "a unique ID past 2^31-1 is ERR_INVALID_PARAMETER")
+	t.eq(mesh.create_mesh(7), OK, "create_mesh returns OK")
+	t.eq(mesh.get_unique_id(), 7, "the mesh peer has the ID it chose")
+	t.eq(mesh.get_connection_status(), MultiplayerPeer.CONNECTION_CONNECTED, "a mesh is connected at once")
+	t.eq(mesh.create_host(), ERR_ALREADY_IN_USE, "hosting while in a mesh is ERR_ALREADY_IN_USE")
+	var own := SteamNetworkingMessages.getSteamID()
+	t.eq(mesh.add_mesh_peer(own, 2), ERR_INVALID_PARAMETER, "adding this Steam user is ERR_INVALID_PARAMETER")
+	t.eq(mesh.add_mesh_peer(0, 2), ERR_INVALID_PARAMETER, "adding Steam ID 0 is ERR_INVALID_PARAMETER")
+	t.eq(mesh.add_mesh_peer(NOBODY, 7), ERR_INVALID_PARAMETER, "adding with this peer's own ID is ERR_INVALID_PARAMETER")
+	t.eq(mesh.add_mesh_peer(NOBODY, -2), ERR_INVALID_PARAMETER, "a negative peer ID is ERR_INVALID_PARAMETER")
+	t.eq(mesh.add_mesh_peer(NOBODY, 2), OK, "add_mesh_peer returns OK while it tries")
+	t.eq(mesh.add_mesh_peer(NOBODY, 3), ERR_ALREADY_IN_USE, "the same Steam user twice is ERR_ALREADY_IN_USE")
+	t.eq(mesh.add_mesh_peer(NOBODY - 1, 2), ERR_ALREADY_IN_USE, "the same peer ID twice is ERR_ALREADY_IN_USE")
+	t.eq(mesh.get_steam_id_for_peer_id(2), 0, "a peer not connected yet has no Steam ID")
+	var failures: Array = []
+	mesh.mesh_peer_failed.connect(func(peer_id: int, steam_id: int, reason: String) -> void:
+		failures.append([peer_id, steam_id, reason]))
+	var mesh_started := Time.get_ticks_msec()
+	while failures.is_empty() and Time.get_ticks_msec() - mesh_started < 60000:
+		mesh.poll()
+		await process_frame
+	var mesh_waited := Time.get_ticks_msec() - mesh_started
+	t.eq(failures.size(), 1, "mesh_peer_failed fires once for a peer that never answers")
+	if failures.size() == 1:
+		t.eq(failures[0].slice(0, 2), [2, NOBODY], "with its peer ID and Steam ID")
+		t.ok(String(failures[0][2]).length() > 0, "and a reason: %s" % failures[0][2])
+	t.ok(mesh_waited >= 9000, "not before the 10 s handshake timeout (%d ms)" % mesh_waited)
+	t.eq(mesh.add_mesh_peer(NOBODY, 2), OK, "a failed peer may be added again")
+	mesh.close()
+	t.eq(mesh.get_connection_status(), MultiplayerPeer.CONNECTION_DISCONNECTED, "close ends the mesh")
 
 	# A client of nobody: CONNECTING, then connection_failed once, through SceneMultiplayer as a game sees it.
 	var client := SteamMessagesMultiplayerPeer.new()
