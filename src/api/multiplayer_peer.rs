@@ -317,7 +317,10 @@ impl SteamMessagesMultiplayerPeer {
             return Error::ERR_UNCONFIGURED;
         };
         let steam_id = SteamId::from_gdscript(steam_id);
-        let peer = i32::try_from(peer_id).unwrap_or(0);
+        let Ok(peer) = i32::try_from(peer_id) else {
+            godot_error!("[STEAM] add_mesh_peer: peer ID {peer_id} out of range (1 to 2147483647)");
+            return Error::ERR_INVALID_PARAMETER;
+        };
         if let Err(error) = protocol.add_mesh_peer(now, steam_id, peer) {
             godot_error!("[STEAM] add_mesh_peer({peer_id}): {error}");
             return match error {

@@ -14,7 +14,7 @@ use crate::steam_types::SteamId;
 /// A HELLO with a new nonce from a Steam ID whose client connected less than this long ago is dropped rather
 /// than taken as that user's restarted game, so one user cannot churn join and leave events. A client that
 /// closes properly sends BYE first and is not held back; one that crashed needs longer than this to restart.
-const REJOIN_GUARD: Duration = Duration::from_secs(1);
+pub(super) const REJOIN_GUARD: Duration = Duration::from_secs(1);
 /// Answers to traffic the host does not take (REFUSE, BYE "not a peer") go to each Steam ID at most this
 /// often per kind, so a flood gets no more out of the host than a trickle. Apart per kind: a "not a peer"
 /// answer to a departed client's last packets must not hold back the REFUSE to its rejoining HELLO.

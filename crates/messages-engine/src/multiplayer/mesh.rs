@@ -2,26 +2,32 @@
 //! and peer ID of each other peer (from a lobby, say), and talks to each directly; there is no host and no
 //! relay.
 //!
-//! Both ends of a link add each other. Each sends MESH ("I am `a`, and you are `b` to me") until it hears the
-//! same from the other end with the IDs it expects, then counts the link connected and answers (MESH with
-//! `answer` set, never answered itself, so two connected peers do not trade introductions forever). Data from
-//! a peer still being greeted also completes the handshake: the sender sends data only once it has checked
-//! this side's introduction, which carries the same two IDs. A peer that does not answer within the handshake
-//! timeout, or whose IDs differ, fails ([`PeerEvent::MeshPeerFailed`]) and may be added again. Connected
-//! peers keep alive and time out, leave and are disconnected as a host's clients are. An introduction with a
-//! new nonce from a connected peer means its game started a new mesh without saying goodbye (it crashed and
-//! restarted): its old peer is disconnected and the handshake starts over.
+//! Both ends of a link add each other. Each sends MESH ("I am `a`, and you are `b` to me", with a nonce new
+//! for each handshake) until it hears the same from the other end with the IDs it expects, then counts the
+//! link connected and answers (MESH with `answer` set; answers are never answered, and repeats at most once
+//! per HELLO interval, so two connected peers do not trade introductions forever). Data from a peer still
+//! being greeted (Steam's channels are independent lanes: its data may overtake its answer) is held, bounded,
+//! until its introduction is read, and dropped if the handshake fails. A peer that does not answer within the
+//! handshake timeout, or whose IDs differ, fails ([`PeerEvent::MeshPeerFailed`]) and may be added again.
+//! Connected peers keep alive and time out, leave and are disconnected as a host's clients are. An
+//! introduction with a new nonce from a connected peer means it started over without a goodbye (its game
+//! restarted, or it dropped this peer and added it again): its old link is disconnected and the handshake
+//! starts over, with the IDs checked again.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use foldhash::HashMap;
 
-use super::host::ReplyLimiter;
+use super::host::{REJOIN_GUARD, ReplyLimiter};
 use super::ordering::{OrderedReceiver, OrderedSender};
 use super::wire::{self, ByeReason, Control, DataHeader};
 use super::{Core, DisconnectError, MeshError, MeshFailure, PeerEvent, SendError, TransferMode};
 use crate::steam_types::SteamId;
+
+/// Most packets, and bytes, held per peer being greeted; past either, new ones are dropped.
+const HELD_MAX_PACKETS: usize = 256;
+const HELD_MAX_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -41,18 +47,24 @@ enum Phase {
 struct MeshPeer {
     steam_id: SteamId,
     phase: Phase,
-    /// The nonce of its introduction, once read (a link that came up by data has none yet).
-    nonce: Option<u64>,
+    /// The nonce of this side's introductions to it, new for each handshake.
+    own_nonce: u64,
+    /// The nonce of its introduction, once connected.
+    their_nonce: Option<u64>,
+    connected_at: Duration,
     last_heard: Duration,
     last_sent: Duration,
+    /// When this side last answered its introduction.
+    last_answer: Option<Duration>,
     ordered: OrderedReceiver,
+    /// Data (transfer channel, packet) that came while it was being greeted.
+    held: Vec<(u32, Vec<u8>)>,
+    held_bytes: usize,
 }
 
 #[derive(Debug)]
 pub(super) struct MeshState {
     own_id: u32,
-    /// Random per mesh: tells the peers a restarted game from a repeated introduction.
-    nonce: u64,
     /// By peer ID: a B-tree so that every walk over the peers is in a fixed order.
     peers: BTreeMap<u32, MeshPeer>,
     by_steam_id: HashMap<SteamId, u32>,
@@ -64,10 +76,9 @@ pub(super) struct MeshState {
 }
 
 impl MeshState {
-    pub fn new(core: &mut Core, own_id: u32) -> Self {
+    pub fn new(own_id: u32) -> Self {
         Self {
             own_id,
-            nonce: core.rng.u64(..),
             peers: BTreeMap::new(),
             by_steam_id: HashMap::default(),
             sequences: OrderedSender::default(),
@@ -123,10 +134,15 @@ impl MeshState {
                     deadline: now + core.config.handshake_timeout,
                     next_hello: first_hello,
                 },
-                nonce: None,
+                own_nonce: core.rng.u64(..),
+                their_nonce: None,
+                connected_at: now,
                 last_heard: now,
                 last_sent: now,
+                last_answer: None,
                 ordered: OrderedReceiver::default(),
+                held: Vec::new(),
+                held_bytes: 0,
             },
         );
         self.by_steam_id.insert(steam_id, id);
@@ -137,10 +153,11 @@ impl MeshState {
 
     /// Queues MESH (not an answer) to peer `id` and schedules the next.
     fn introduce(&mut self, core: &mut Core, now: Duration, id: u32) {
-        let (own_id, nonce) = (self.own_id, self.nonce);
+        let own_id = self.own_id;
         let Some(remote) = self.peers.get_mut(&id) else {
             return;
         };
+        let nonce = remote.own_nonce;
         let Phase::Greeting { deadline, .. } = remote.phase else {
             return;
         };
@@ -214,25 +231,23 @@ impl MeshState {
             return;
         };
         match remote.phase {
-            // Its data says it checked our introduction: the link is up (see the module documentation).
-            Phase::Greeting { .. } => self.connect(core, now, id, None, false),
-            Phase::Connected => {}
-            Phase::Leaving { .. } => {
-                core.stats.unexpected += 1;
-                return;
+            Phase::Greeting { .. } => {
+                // Its answer may still be on its way on the control channel: kept until it is read.
+                if remote.held.len() < HELD_MAX_PACKETS
+                    && remote.held_bytes + data.len() <= HELD_MAX_BYTES
+                {
+                    remote.held.push((channel, data.to_vec()));
+                    remote.held_bytes += data.len();
+                    core.stats.held += 1;
+                } else {
+                    core.stats.held_dropped += 1;
+                }
             }
-        }
-        let Some(remote) = self.peers.get_mut(&id) else {
-            return;
-        };
-        remote.last_heard = now;
-        let fresh = header
-            .sequence
-            .is_none_or(|sequence| remote.ordered.accept(channel, sequence));
-        if fresh {
-            core.inbox.push(id as i32, channel, header.mode, payload);
-        } else {
-            core.stats.stale += 1;
+            Phase::Connected => {
+                remote.last_heard = now;
+                deliver(core, id, remote, channel, header, payload);
+            }
+            Phase::Leaving { .. } => core.stats.unexpected += 1,
         }
     }
 
@@ -261,6 +276,14 @@ impl MeshState {
                     core.stats.unexpected += 1;
                     return;
                 };
+                if version == wire::PROTOCOL_VERSION
+                    && phase == Phase::Connected
+                    && !self.on_reintroduction(core, now, id, answer, nonce)
+                {
+                    return;
+                }
+                // Started over (or being greeted): this is the first introduction of a handshake.
+                let phase = self.peers.get(&id).map_or(phase, |remote| remote.phase);
                 let failure = if version != wire::PROTOCOL_VERSION {
                     Some(MeshFailure::VersionMismatch { theirs: version })
                 } else if sender != id || receiver != self.own_id {
@@ -273,15 +296,19 @@ impl MeshState {
                 };
                 if let Some(reason) = failure {
                     match phase {
-                        Phase::Greeting { .. } => self.fail(core, id, reason),
+                        Phase::Greeting { .. } => {
+                            // Our view of the IDs, once, so that its side fails with the reason too rather than
+                            // waiting out its timeout (it has us as a stranger from now on: no reply comes).
+                            self.introduce(core, now, id);
+                            self.fail(core, id, reason);
+                        }
                         _ => core.stats.unexpected += 1,
                     }
                     return;
                 }
                 match phase {
-                    Phase::Greeting { .. } => self.connect(core, now, id, Some(nonce), !answer),
-                    Phase::Connected => self.on_reintroduction(core, now, id, answer, nonce),
-                    Phase::Leaving { .. } => core.stats.unexpected += 1,
+                    Phase::Greeting { .. } => self.connect(core, now, id, nonce, !answer),
+                    Phase::Connected | Phase::Leaving { .. } => core.stats.unexpected += 1,
                 }
             }
             Control::Bye { reason } => match known {
@@ -311,36 +338,55 @@ impl MeshState {
         }
     }
 
-    /// Peer `id`'s handshake succeeded (`nonce`: its introduction's, if that is how); `answer`: tell it so
-    /// (it is still waiting for our introduction).
-    fn connect(
-        &mut self,
-        core: &mut Core,
-        now: Duration,
-        id: u32,
-        nonce: Option<u64>,
-        answer: bool,
-    ) {
+    /// Peer `id`'s handshake succeeded with its introduction `nonce`; `answer`: tell it so (it is still
+    /// waiting for our introduction). What it sent meanwhile is delivered now, after `PeerConnected`.
+    fn connect(&mut self, core: &mut Core, now: Duration, id: u32, nonce: u64, answer: bool) {
         let Some(remote) = self.peers.get_mut(&id) else {
             return;
         };
         remote.phase = Phase::Connected;
-        remote.nonce = nonce;
+        remote.their_nonce = Some(nonce);
+        remote.connected_at = now;
         remote.last_heard = now;
         core.events.push_back(PeerEvent::PeerConnected(id as i32));
+        for (channel, bytes) in std::mem::take(&mut remote.held) {
+            if let Ok((header, payload)) = wire::decode_data(&bytes) {
+                deliver(core, id, remote, channel, header, payload);
+            }
+        }
+        remote.held_bytes = 0;
         if answer {
             self.answer(core, now, id);
         }
     }
 
+    /// Answers peer `id`'s introduction, at most once per HELLO interval: a peer flooding introductions gets
+    /// no more answers than one repeating them.
     fn answer(&mut self, core: &mut Core, now: Duration, id: u32) {
-        let (own_id, nonce) = (self.own_id, self.nonce);
-        self.send_control(core, now, id, |out| {
+        let own_id = self.own_id;
+        let interval = core.config.hello_interval;
+        let Some(remote) = self.peers.get_mut(&id) else {
+            return;
+        };
+        if remote
+            .last_answer
+            .is_some_and(|last| now.saturating_sub(last) < interval)
+        {
+            core.stats.duplicate_hellos += 1;
+            return;
+        }
+        remote.last_answer = Some(now);
+        remote.last_sent = now;
+        let nonce = remote.own_nonce;
+        core.send_control(remote.steam_id, true, |out| {
             wire::encode_mesh(out, true, nonce, own_id, id)
         });
     }
 
-    /// A valid MESH from connected peer `id`.
+    /// A MESH of this version from connected peer `id`. True if it started over: its old link is gone
+    /// (`PeerDisconnected`), and the packet is to be taken as the first introduction of a new handshake, which
+    /// checks the IDs again. Godot hears of the departure before any new arrival (see
+    /// [`super::PeerProtocol::next_event`]).
     fn on_reintroduction(
         &mut self,
         core: &mut Core,
@@ -348,35 +394,36 @@ impl MeshState {
         id: u32,
         answer: bool,
         nonce: u64,
-    ) {
+    ) -> bool {
         let Some(remote) = self.peers.get_mut(&id) else {
-            return;
+            return false;
         };
-        remote.last_heard = now;
-        match remote.nonce {
-            Some(known) if known != nonce => {
-                // Its game started a new mesh: the old peer is gone, and the new one is greeted afresh (at the
-                // next update, so that Godot hears of the departure a frame before the arrival).
-                let steam_id = remote.steam_id;
-                self.remove(core, id, true);
-                self.greet(core, now, steam_id, id, now + Duration::from_nanos(1));
+        if remote.their_nonce == Some(nonce) {
+            remote.last_heard = now;
+            if answer {
+                core.stats.duplicate_hellos += 1;
+            } else {
+                // A repeat sent before our answer reached it.
+                self.answer(core, now, id);
             }
-            known => {
-                remote.nonce = known.or(Some(nonce));
-                if answer {
-                    core.stats.duplicate_hellos += 1;
-                } else {
-                    // A repeat sent before our answer reached it.
-                    self.answer(core, now, id);
-                }
-            }
+            return false;
         }
+        if now.saturating_sub(remote.connected_at) < REJOIN_GUARD {
+            // A peer cannot churn connections faster than this; a real new start repeats its introduction.
+            core.stats.duplicate_hellos += 1;
+            return false;
+        }
+        let steam_id = remote.steam_id;
+        self.remove(core, id, true);
+        self.greet(core, now, steam_id, id, now + core.config.hello_interval);
+        true
     }
 
     fn fail(&mut self, core: &mut Core, id: u32, reason: MeshFailure) {
         let Some(remote) = self.peers.remove(&id) else {
             return;
         };
+        core.stats.held_dropped += remote.held.len() as u64;
         self.by_steam_id.remove(&remote.steam_id);
         core.events.push_back(PeerEvent::MeshPeerFailed {
             peer: id as i32,
@@ -549,14 +596,15 @@ impl MeshState {
         Ok(())
     }
 
-    /// Tells every connected peer it is over, best effort.
+    /// Tells every peer it is over, best effort: those being greeted too, which may count this one connected
+    /// already.
     pub fn close(self, core: &mut Core) {
         let channel = core.control_channel();
         let bye = core
             .outbox
             .encode(|out| wire::encode_bye(out, ByeReason::Closing));
         for remote in self.peers.values() {
-            if remote.phase == Phase::Connected {
+            if !matches!(remote.phase, Phase::Leaving { .. }) {
                 core.outbox
                     .push_again(remote.steam_id, channel, true, bye.clone());
             }
@@ -582,10 +630,30 @@ impl MeshState {
         let Some(remote) = self.peers.remove(&id) else {
             return;
         };
+        core.stats.held_dropped += remote.held.len() as u64;
         self.by_steam_id.remove(&remote.steam_id);
         if event {
             core.events
                 .push_back(PeerEvent::PeerDisconnected(id as i32));
         }
+    }
+}
+
+/// Delivers a connected peer's data packet, dropping stale unreliable-ordered ones.
+fn deliver(
+    core: &mut Core,
+    id: u32,
+    remote: &mut MeshPeer,
+    channel: u32,
+    header: DataHeader,
+    payload: &[u8],
+) {
+    let fresh = header
+        .sequence
+        .is_none_or(|sequence| remote.ordered.accept(channel, sequence));
+    if fresh {
+        core.inbox.push(id as i32, channel, header.mode, payload);
+    } else {
+        core.stats.stale += 1;
     }
 }

@@ -634,7 +634,7 @@ impl PeerProtocol {
             .ok_or(SetupError::InvalidUniqueId(unique_id))?;
         self.refuse_new_connections = false;
         self.core.inbox.clear();
-        self.role = Role::Mesh(Box::new(MeshState::new(&mut self.core, id)));
+        self.role = Role::Mesh(Box::new(MeshState::new(id)));
         Ok(())
     }
 
@@ -854,10 +854,22 @@ impl PeerProtocol {
         let holding = !core.departures_this_frame.is_empty()
             && matches!(self.role, Role::Host(_) | Role::Client(_) | Role::Mesh(_))
             && self.connection_status() == ConnectionStatus::Connected;
+        // Peers whose departure is held: nothing about them passes it (a mesh peer that started over connects
+        // again under the same ID only after Godot heard it leave).
+        let mut held: Vec<i32> = Vec::new();
         let next = self.core.events.iter().position(|event| match event {
-            PeerEvent::PeerDisconnected(peer) if holding => {
-                !(core.departures_this_frame.contains(peer) && core.inbox.has_from(*peer))
+            PeerEvent::PeerDisconnected(peer)
+                if holding
+                    && core.departures_this_frame.contains(peer)
+                    && core.inbox.has_from(*peer) =>
+            {
+                held.push(*peer);
+                false
             }
+            PeerEvent::PeerConnected(peer) | PeerEvent::PeerDisconnected(peer) => {
+                !held.contains(peer)
+            }
+            PeerEvent::MeshPeerFailed { peer, .. } => !held.contains(peer),
             _ => true,
         })?;
         self.core.events.remove(next)
