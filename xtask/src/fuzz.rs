@@ -10,6 +10,7 @@ const TARGETS: &[&str] = &[
     "session_rules",
     "config_sources",
     "network_sessions",
+    "multiplayer_protocol",
 ];
 
 pub fn run(root: &Path, seconds: u32) -> Result<(), String> {
