@@ -419,25 +419,12 @@ impl HostState {
             sequence: (mode == TransferMode::UnreliableOrdered)
                 .then(|| self.sequences.next(channel)),
         };
-        let steam_channel = core.data_channel(channel);
-        let reliable = mode == TransferMode::Reliable;
-        let bytes = core.outbox.encode(|out| {
-            wire::encode_data_header(out, header);
-            out.extend_from_slice(payload);
-        });
-        for (&id, client) in self.clients.iter_mut() {
-            let addressed = if target > 0 {
-                id == target as u32
-            } else {
-                id != target.unsigned_abs()
-            };
-            if addressed && client.phase == Phase::Connected {
-                core.outbox
-                    .push_again(client.steam_id, steam_channel, reliable, bytes.clone());
-                client.last_sent = now;
-            }
-        }
-        core.outbox.discard_unqueued(bytes);
+        let connected = self
+            .clients
+            .iter_mut()
+            .filter(|(_, client)| client.phase == Phase::Connected)
+            .map(|(&id, client)| (id, client.steam_id, &mut client.last_sent));
+        core.send_data(now, target, channel, header, payload, connected);
         Ok(())
     }
 

@@ -471,25 +471,12 @@ impl MeshState {
             sequence: (mode == TransferMode::UnreliableOrdered)
                 .then(|| self.sequences.next(channel)),
         };
-        let steam_channel = core.data_channel(channel);
-        let reliable = mode == TransferMode::Reliable;
-        let bytes = core.outbox.encode(|out| {
-            wire::encode_data_header(out, header);
-            out.extend_from_slice(payload);
-        });
-        for (&id, remote) in self.peers.iter_mut() {
-            let addressed = if target > 0 {
-                id == target as u32
-            } else {
-                id != target.unsigned_abs()
-            };
-            if addressed && remote.phase == Phase::Connected {
-                core.outbox
-                    .push_again(remote.steam_id, steam_channel, reliable, bytes.clone());
-                remote.last_sent = now;
-            }
-        }
-        core.outbox.discard_unqueued(bytes);
+        let connected = self
+            .peers
+            .iter_mut()
+            .filter(|(_, remote)| remote.phase == Phase::Connected)
+            .map(|(&id, remote)| (id, remote.steam_id, &mut remote.last_sent));
+        core.send_data(now, target, channel, header, payload, connected);
         Ok(())
     }
 

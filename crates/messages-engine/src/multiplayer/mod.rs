@@ -530,6 +530,39 @@ impl Core {
             .then_some(offset as u32)
     }
 
+    /// Encodes one DATA packet (`header`, then `payload`) on transfer channel `channel` and queues it for each
+    /// connected peer `(id, Steam ID, its last-sent time)` of `connected` that Godot's `target` addresses
+    /// (>0 that peer, otherwise everyone but `-target`); their last-sent time becomes `now`.
+    fn send_data<'a>(
+        &mut self,
+        now: Duration,
+        target: i32,
+        channel: u32,
+        header: wire::DataHeader,
+        payload: &[u8],
+        connected: impl Iterator<Item = (u32, SteamId, &'a mut Duration)>,
+    ) {
+        let steam_channel = self.data_channel(channel);
+        let reliable = header.mode == TransferMode::Reliable;
+        let bytes = self.outbox.encode(|out| {
+            wire::encode_data_header(out, header);
+            out.extend_from_slice(payload);
+        });
+        for (id, steam_id, last_sent) in connected {
+            let addressed = if target > 0 {
+                id == target as u32
+            } else {
+                id != target.unsigned_abs()
+            };
+            if addressed {
+                self.outbox
+                    .push_again(steam_id, steam_channel, reliable, bytes.clone());
+                *last_sent = now;
+            }
+        }
+        self.outbox.discard_unqueued(bytes);
+    }
+
     /// Queues a control packet for `to`.
     fn send_control(&mut self, to: SteamId, reliable: bool, write: impl FnOnce(&mut Vec<u8>)) {
         let channel = self.control_channel();
