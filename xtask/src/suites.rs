@@ -23,6 +23,40 @@ use crate::{
     quick_start, steam_path,
 };
 
+/// The local backend's highest local ID: instances find each other only on local IDs 1 to 64, so a suite's
+/// processes on higher ones never meet.
+const MAX_LOCAL_ID: u32 = 64;
+/// The first local ID given to pair and group suites, clear of the ones the demo and users pick first.
+const FIRST_SUITE_LOCAL_ID: u32 = 21;
+
+/// Hands out consecutive local IDs to pair and group suites, each suite's processes a run of its own, always
+/// within `FIRST_SUITE_LOCAL_ID..=MAX_LOCAL_ID`: once the range is spent it starts over, which is safe
+/// because suites run one at a time.
+#[derive(Debug)]
+struct SuiteLocalIds {
+    next: u32,
+}
+
+impl Default for SuiteLocalIds {
+    fn default() -> Self {
+        Self {
+            next: FIRST_SUITE_LOCAL_ID,
+        }
+    }
+}
+
+impl SuiteLocalIds {
+    /// The first of `count` consecutive local IDs for one suite.
+    fn take(&mut self, count: u32) -> u32 {
+        if self.next + count - 1 > MAX_LOCAL_ID {
+            self.next = FIRST_SUITE_LOCAL_ID;
+        }
+        let first = self.next;
+        self.next += count;
+        first
+    }
+}
+
 pub fn run_all(
     root: &Path,
     release: bool,
@@ -152,8 +186,7 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             logs.join("readme_multiplayer.*.log"),
         );
     }
-    // Local IDs for pair suites, clear of the ones the demo and users pick first.
-    let mut next_local_id = 20;
+    let mut local_ids = SuiteLocalIds::default();
     for suite in &suites {
         let name = suite
             .file_stem()
@@ -162,8 +195,8 @@ fn run_godot_suites(root: &Path, release: bool, filter: Option<&str>) -> Result<
             .to_owned();
         let extra_args = declared_args(suite);
         let outcome = if name.starts_with("pair_") || name.starts_with("group_") {
-            next_local_id += crate::suite::processes(suite);
-            run_pair(&godot, &project, suite, &logs, next_local_id, &extra_args)
+            let first_id = local_ids.take(crate::suite::processes(suite));
+            run_pair(&godot, &project, suite, &logs, first_id, &extra_args)
         } else {
             let log_path = logs.join(format!("{name}.log"));
             let child = start_suite(&godot, &project, suite, &log_path, &extra_args);
@@ -356,4 +389,31 @@ fn find_suites(dir: &Path, filter: Option<&str>) -> Result<Vec<PathBuf>, String>
         .collect();
     suites.sort();
     Ok(suites)
+}
+
+#[cfg(test)]
+mod local_id_tests {
+    use super::*;
+
+    #[test]
+    fn suite_local_ids_stay_within_the_range_instances_find_each_other_in() {
+        let mut ids = SuiteLocalIds::default();
+        for round in 0..100 {
+            let count = 2 + round % 3;
+            let first = ids.take(count);
+            assert!(
+                first >= FIRST_SUITE_LOCAL_ID && first + count - 1 <= MAX_LOCAL_ID,
+                "round {round}: {first}..{}",
+                first + count - 1
+            );
+        }
+    }
+
+    #[test]
+    fn consecutive_suites_get_runs_of_their_own() {
+        let mut ids = SuiteLocalIds::default();
+        assert_eq!(ids.take(2), 21);
+        assert_eq!(ids.take(3), 23);
+        assert_eq!(ids.take(2), 26);
+    }
 }
