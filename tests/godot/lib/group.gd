@@ -91,6 +91,24 @@ func wait_for(condition: Callable, what: String, timeout := TIMEOUT_S) -> bool:
 	return true
 
 
+## Whether `values` only ever go up (an unreliable-ordered channel's sequence numbers as they arrived).
+static func increasing(values: Array) -> bool:
+	for i in range(1, values.size()):
+		if values[i] <= values[i - 1]:
+			return false
+	return true
+
+
+## Whether no value of `values` comes twice.
+static func unique(values: Array) -> bool:
+	var seen := {}
+	for value in values:
+		if seen.has(value):
+			return false
+		seen[value] = true
+	return true
+
+
 ## Lets `frames` frames pass (packets already sent go out; nothing is waited for).
 func frames(count: int) -> void:
 	for i in count:

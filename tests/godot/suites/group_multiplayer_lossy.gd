@@ -71,7 +71,7 @@ func _initialize() -> void:
 		t.eq(rpc_node.sequences("reliable0", other), expected, "%s: reliable channel 0 from %d: all, once, in order" % [role, other])
 		t.eq(rpc_node.sequences("reliable3", other), expected, "%s: reliable channel 3 from %d: all, once, in order" % [role, other])
 		var ordered: Array = rpc_node.sequences("ordered1", other)
-		t.ok(_increasing(ordered), "%s: unreliable-ordered from %d never older after newer (%d of %d arrived)" % [role, other, ordered.size(), COUNT])
+		t.ok(Group.increasing(ordered), "%s: unreliable-ordered from %d never older after newer (%d of %d arrived)" % [role, other, ordered.size(), COUNT])
 		t.ok(ordered.size() > 0 and ordered.size() < COUNT, "%s: unreliable-ordered from %d: some arrived, some were lost (the link really is lossy): %d of %d" % [role, other, ordered.size(), COUNT])
 
 	# Idle: nothing but the peer's own keep-alives for longer than the peer timeout, everyone at once (each
@@ -115,10 +115,3 @@ func _initialize() -> void:
 
 func _wait_word(from: Array[int], word: String) -> void:
 	await g.wait_for(func() -> bool: return from.all(func(id: int) -> bool: return rpc_node.heard(word, id)), "'%s' from %s" % [word, str(from)])
-
-
-func _increasing(values: Array) -> bool:
-	for i in range(1, values.size()):
-		if values[i] <= values[i - 1]:
-			return false
-	return true
