@@ -7,6 +7,7 @@
 //! tie-break. The initiator's first packet, HELLO, names both Steam IDs (ENet's own connect data is only 32
 //! bits). The receiver answers ACCEPT and CLOSE back over the same connection.
 
+mod batches;
 mod checksum;
 pub mod memory_network;
 pub mod peers;
@@ -18,10 +19,13 @@ pub mod wire;
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
+use std::ops::Range;
 use std::time::Duration;
 
 use foldhash::HashMap;
 use rusty_enet::{Host, HostSettings, Packet, PeerID};
+
+use batches::{Finished, OutgoingBatches};
 
 use super::config::{LocalConfig, MAX_LOCAL_ID};
 use super::{
@@ -195,6 +199,8 @@ pub struct LocalBackend<D: Datagrams + 'static = UdpSocket> {
     first_receive_of_frame: bool,
     /// A send of this frame went out at once (see [`Self::send_on_ready_session`]).
     sent_at_once_this_frame: bool,
+    /// The frame's later small messages, not yet handed to ENet: see [`Self::enet`].
+    batches: OutgoingBatches,
     last_read_report: Duration,
     last_keepalive: Duration,
     warnings: RepeatedWarnings,
@@ -308,6 +314,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             last_pump: Duration::ZERO,
             first_receive_of_frame: true,
             sent_at_once_this_frame: false,
+            batches: OutgoingBatches::default(),
             last_read_report: Duration::ZERO,
             last_keepalive: Duration::ZERO,
             warnings: RepeatedWarnings::default(),
@@ -370,7 +377,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     fn pump_network(&mut self) {
         self.last_pump = self.now();
         loop {
-            let event = match self.host.service() {
+            let event = match self.enet().service() {
                 Ok(Some(event)) => event.no_ref(),
                 Ok(None) => break,
                 Err(error) => {
@@ -434,7 +441,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// ENet settings for a connected connection: its timeout only as a backstop ([`PEER_TIMEOUT`]), and no
     /// throttling of unreliable packets, which would otherwise starve the keep-alives on a lossy link.
     fn configure_connected(&mut self, peer: PeerID) {
-        let peer = self.host.peer_mut(peer);
+        let peer = self.enet().peer_mut(peer);
         peer.set_timeout(PEER_TIMEOUT.0, PEER_TIMEOUT.1, PEER_TIMEOUT.2);
         peer.set_throttle(THROTTLE.0, THROTTLE.1, THROTTLE.2);
     }
@@ -555,19 +562,30 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 } else {
                     send_flags::UNRELIABLE
                 };
-                let payload_len = payload.len();
-                if payload_len > MAX_STEAM_PACKET_SIZE {
-                    // Steam-like peers never send one: GDScript must not get what Steam would never deliver.
-                    self.fail_session(
-                        remote,
-                        END_PROTOCOL,
-                        "The peer sent a message over MAX_STEAM_PACKET_SIZE",
-                    );
-                    return;
-                }
-                self.on_data(remote, message_channel, flags, number, payload_len, packet);
+                let end = packet.data().len();
+                let payload = end - payload.len()..end;
+                self.on_data(remote, message_channel, flags, number, payload, &packet);
             }
-            (Frame::Data { .. }, Some(_)) => {
+            (Frame::Batch(batch), Some(remote)) if !connection.outgoing => {
+                let flags = if channel == RELIABLE_CHANNEL {
+                    send_flags::RELIABLE
+                } else {
+                    send_flags::UNRELIABLE
+                };
+                for entry in batch.entries() {
+                    if !self.on_data(
+                        remote,
+                        entry.channel,
+                        flags,
+                        entry.number,
+                        entry.payload,
+                        &packet,
+                    ) {
+                        break;
+                    }
+                }
+            }
+            (Frame::Data { .. } | Frame::Batch(_), Some(_)) => {
                 log::debug!("dropped data sent back over our own connection {}", peer.0);
             }
             (Frame::Accept { instance }, Some(remote)) => {
@@ -608,7 +626,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 peer.0
             );
             self.connections.remove(&peer);
-            self.host.peer_mut(peer).disconnect_now(0);
+            self.enet().peer_mut(peer).disconnect_now(0);
             return;
         }
         if !self.claim_is_admitted(peer, from, instance) {
@@ -621,7 +639,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 )
             });
             self.connections.remove(&peer);
-            self.host.peer_mut(peer).disconnect_now(0);
+            self.enet().peer_mut(peer).disconnect_now(0);
             return;
         }
         if let Some(connection) = self.connections.get_mut(&peer) {
@@ -636,6 +654,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         {
             self.drop_session(from);
         }
+        self.hand_batches_to_enet();
         let record = self.peers.open(from, now);
         if let Some(old) = record.links.incoming.replace(peer)
             && old != peer
@@ -679,7 +698,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 )
             });
             self.connections.remove(&peer);
-            self.host
+            self.enet()
                 .peer_mut(peer)
                 .disconnect_now(DISCONNECT_ID_IN_USE);
             return false;
@@ -693,23 +712,34 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         true
     }
 
-    /// A DATA frame from `remote`; `packet` holds it, its payload being the last `payload_len` bytes.
+    /// A message from `remote` (a DATA frame, or one of a BATCH): its payload is `packet[payload]`. False
+    /// when the session is gone or failed, so the rest of a batch is not looked at.
     fn on_data(
         &mut self,
         remote: SteamId,
         channel: i32,
         flags: i32,
         number: i64,
-        payload_len: usize,
-        packet: Packet,
-    ) {
+        payload: Range<usize>,
+        packet: &Packet,
+    ) -> bool {
+        let payload_len = payload.len();
+        if payload_len > MAX_STEAM_PACKET_SIZE {
+            // Steam-like peers never send one: GDScript must not get what Steam would never deliver.
+            self.fail_session(
+                remote,
+                END_PROTOCOL,
+                "The peer sent a message over MAX_STEAM_PACKET_SIZE",
+            );
+            return false;
+        }
         // The pump's time: what one pump takes from ENet arrived together (and no clock read per message).
         let now = self.last_pump;
         let Some(session) = self.peers.session_mut(&remote) else {
-            return;
+            return false;
         };
         if session.phase.is_broken() {
-            return;
+            return false;
         }
         session.last_activity = now;
         session.last_heard = now;
@@ -721,17 +751,16 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 END_PROTOCOL,
                 "The peer sent more than the receive window allows",
             );
-            return;
+            return false;
         }
-        let payload_start = packet.data().len() - payload_len;
         let message = Inbound::new(
             remote,
             channel,
             flags,
             number,
             i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
-            packet,
-            payload_start,
+            packet.clone(),
+            payload,
         );
         if session.accepted_locally {
             session.open_channels.insert(channel);
@@ -743,6 +772,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 )
             });
         }
+        true
     }
 
     fn deliver(&mut self, message: Inbound) {
@@ -824,19 +854,38 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             return Some(SteamResult::LIMIT_EXCEEDED);
         }
         session.open_channels.insert(channel);
-        let frame = session.data_frame(channel, flags, data);
+        let number = session.next_number;
         session.record_sent(data.len(), reliable);
+        if self.sent_at_once_this_frame && OutgoingBatches::fits(data.len()) {
+            // Not the frame's first: into the peer's batch, handed to ENet before ENet is next used (at the
+            // latest by the end-of-frame flush), as the message itself would have waited there.
+            if let Some(full) = self
+                .batches
+                .push(peer, reliable, channel, flags, number, data)
+            {
+                self.send_batch(full);
+            }
+            return Some(SteamResult::OK);
+        }
+        let frame = Frame::Data {
+            channel,
+            flags,
+            number,
+            payload: data,
+        }
+        .encode();
         let (enet_channel, packet) = packet_for(frame, reliable);
+        // `enet()` first hands over the batches under way: a large message leaves after what was sent before.
         let sent = self
-            .host
+            .enet()
             .get_peer_mut(peer)
             .is_some_and(|peer| peer.send(enet_channel, &packet).is_ok());
         // The first message of a frame leaves at once; the rest of the frame's wait for the flush at its end,
-        // sharing datagrams. A reply then does not wait for the rest of the frame (on each side of a round
-        // trip), and a burst costs one more datagram.
+        // sharing datagrams (and, if small, ENet packets: see `batches`). A reply then does not wait for the
+        // rest of the frame (on each side of a round trip), and a burst costs one more datagram.
         if !self.sent_at_once_this_frame {
             self.sent_at_once_this_frame = true;
-            self.host.flush();
+            self.enet().flush();
         }
         Some(if sent {
             SteamResult::OK
@@ -845,8 +894,28 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         })
     }
 
+    /// ENet, once the batches under way are handed to it: every use of ENet goes through here, so batched
+    /// messages keep their place before whatever is sent, flushed, pumped or disconnected after them.
+    /// (Where the borrow checker needs ENet apart from `self`, [`Self::hand_batches_to_enet`] comes first.)
+    fn enet(&mut self) -> &mut Host<ImpairedSocket<D>> {
+        self.hand_batches_to_enet();
+        &mut self.host
+    }
+
+    fn hand_batches_to_enet(&mut self) {
+        if !self.batches.is_empty() {
+            for batch in self.batches.take_all() {
+                queue_batch(&mut self.host, batch);
+            }
+        }
+    }
+
+    fn send_batch(&mut self, batch: Finished) {
+        queue_batch(&mut self.host, batch);
+    }
+
     fn send_raw(&mut self, peer: PeerID, channel: u8, packet: Packet) -> bool {
-        match self.host.get_peer_mut(peer) {
+        match self.enet().get_peer_mut(peer) {
             Some(peer) => peer.send(channel, &packet).is_ok(),
             None => false,
         }
@@ -879,6 +948,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// Sends our HELLO and the session's queued frames over our connection `peer` once ENet has measured its
     /// round trip (see [`MEASURE_PING_INTERVAL`]); pings it meanwhile. True once sent.
     fn start_when_measured(&mut self, peer: PeerID, now: Duration) -> bool {
+        self.hand_batches_to_enet();
         let Some(connection) = self.connections.get_mut(&peer) else {
             return false;
         };
@@ -946,7 +1016,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         // While connecting, ENet keeps trying for the whole connect timeout (as Steam does), so a lossy link
         // or a peer that starts late still connects; the session's own timer reports the failure.
         let connect_ms = u32::try_from(self.config.connect_timeout.as_millis()).unwrap_or(u32::MAX);
-        let peer = match self.host.connect(address, 2, 0) {
+        let peer = match self.enet().connect(address, 2, 0) {
             Ok(peer) => {
                 peer.set_timeout(PEER_TIMEOUT.0, connect_ms, connect_ms.saturating_add(1_000));
                 peer.id()
@@ -1004,7 +1074,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 continue;
             }
             self.connections.remove(&peer);
-            self.host.peer_mut(peer).reset();
+            self.enet().peer_mut(peer).reset();
             if let Some(record) = self.peers.get_mut(&remote) {
                 record.links.outgoing = None;
             }
@@ -1069,7 +1139,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 self.send_control(peer, &Frame::Close);
             }
             // Later: queued reliable data (and the CLOSE) is flushed first.
-            self.host.peer_mut(peer).disconnect_later(0);
+            self.enet().peer_mut(peer).disconnect_later(0);
         }
     }
 
@@ -1219,7 +1289,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             .collect();
         for peer in silent {
             self.connections.remove(&peer);
-            self.host.peer_mut(peer).disconnect_now(0);
+            self.enet().peer_mut(peer).disconnect_now(0);
         }
         for remote in idle {
             // Steam posts nothing for sessions that time out from inactivity.
@@ -1719,7 +1789,7 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         self.run_timers(now);
         self.report_reads(now);
         self.report_held_back_warnings(now);
-        self.host.flush();
+        self.enet().flush();
         self.first_receive_of_frame = true;
         self.sent_at_once_this_frame = false;
         events.append(&mut self.events);
@@ -1734,9 +1804,11 @@ impl<D: Datagrams + 'static> Drop for LocalBackend<D> {
         // Tell peers at once, ahead of any queued data, rather than letting them time out: their sessions
         // become closed by peer.
         for peer in self.connections.keys().copied().collect::<Vec<_>>() {
-            self.host.peer_mut(peer).disconnect_now(DISCONNECT_SHUTDOWN);
+            self.enet()
+                .peer_mut(peer)
+                .disconnect_now(DISCONNECT_SHUTDOWN);
         }
-        self.host.flush();
+        self.enet().flush();
     }
 }
 
@@ -1752,6 +1824,21 @@ fn packet_for(frame: Vec<u8>, reliable: bool) -> (u8, Packet) {
             UNRELIABLE_CHANNEL,
             Packet::always_unreliable_unsequenced(frame),
         )
+    }
+}
+
+/// Queues a finished batch in ENet. The connection carried data when the batch began, and nothing has
+/// touched ENet since (see `LocalBackend::enet`), so it still does.
+fn queue_batch<S: rusty_enet::Socket>(host: &mut Host<S>, batch: Finished) {
+    let (channel, packet) = packet_for(batch.frame, batch.reliable);
+    let queued = host
+        .get_peer_mut(batch.peer)
+        .is_some_and(|peer| peer.send(channel, &packet).is_ok());
+    if !queued {
+        log::debug!(
+            "a batch of messages for connection {} could not be queued",
+            batch.peer.0
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! held messages, requests and failure, with no networking and no Godot in it.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::ops::Range;
 use std::time::Duration;
 
 use rusty_enet::Packet;
@@ -88,12 +89,14 @@ pub struct Inbound {
     pub flags: i32,
     pub number: i64,
     pub time_received_usec: i64,
+    /// Shared with the other messages of its batch, if it came in one.
     packet: Packet,
     payload_start: usize,
+    payload_end: usize,
 }
 
 impl Inbound {
-    /// A message whose payload is `packet`'s bytes from `payload_start` on.
+    /// A message whose payload is `packet`'s bytes in `payload` (cut to the packet's length).
     pub fn new(
         sender: SteamId,
         channel: i32,
@@ -101,9 +104,11 @@ impl Inbound {
         number: i64,
         time_received_usec: i64,
         packet: Packet,
-        payload_start: usize,
+        payload: Range<usize>,
     ) -> Self {
-        let payload_start = payload_start.min(packet.data().len());
+        let len = packet.data().len();
+        let payload_end = payload.end.min(len);
+        let payload_start = payload.start.min(payload_end);
         Self {
             sender,
             channel,
@@ -112,11 +117,15 @@ impl Inbound {
             time_received_usec,
             packet,
             payload_start,
+            payload_end,
         }
     }
 
     pub fn payload(&self) -> &[u8] {
-        &self.packet.data()[self.payload_start..]
+        self.packet
+            .data()
+            .get(self.payload_start..self.payload_end)
+            .unwrap_or_default()
     }
 }
 
@@ -478,7 +487,7 @@ mod tests {
             1,
             0,
             Packet::reliable(payload.to_vec()),
-            0,
+            0..payload.len(),
         )
     }
 
@@ -582,7 +591,15 @@ mod tests {
     }
 
     fn unreliable(payload: &[u8]) -> Inbound {
-        Inbound::new(PEER, 0, 0, 1, 0, Packet::unreliable(payload.to_vec()), 0)
+        Inbound::new(
+            PEER,
+            0,
+            0,
+            1,
+            0,
+            Packet::unreliable(payload.to_vec()),
+            0..payload.len(),
+        )
     }
 
     #[test]

@@ -10,27 +10,33 @@
 //! CLOSE  = 4                                        the sender closed its session with the receiver
 //! READ   = 5, bytes: u64                            the receiver's application has read this many bytes
 //!                                                   of the sender's reliable payloads (the send window)
+//! BATCH  = 6, then one or more of:                  several messages in one packet (see `batches`)
+//!          channel: u32, flags: u32, number: u64, length: u32, payload (length bytes)
 //! ```
 //! Integers are little-endian.
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::steam_types::SteamId;
 
 /// Bumped whenever a frame's layout or meaning changes (2: READ counts [`super::session::message_cost`],
 /// HELLO carries the instance; 3: every datagram carries ENet's checksum, see
-/// [`super::ENET_CHECKSUM`]); peers with another version are refused.
-pub const PROTOCOL_VERSION: u8 = 3;
+/// [`super::ENET_CHECKSUM`]; 4: BATCH); peers with another version are refused.
+pub const PROTOCOL_VERSION: u8 = 4;
 
 const HELLO: u8 = 1;
 const DATA: u8 = 2;
 const ACCEPT: u8 = 3;
 const CLOSE: u8 = 4;
 const READ: u8 = 5;
+const BATCH: u8 = 6;
 
 const HELLO_LEN: usize = 1 + 1 + 8 + 8 + 8;
 /// Bytes before a DATA frame's payload.
 pub const DATA_HEADER_LEN: usize = 1 + 4 + 4 + 8;
+/// Bytes before each message's payload in a BATCH frame.
+pub const BATCH_ENTRY_HEADER_LEN: usize = 4 + 4 + 8 + 4;
 
 /// A decoded frame. `Data` borrows its payload from the packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +63,95 @@ pub enum Frame<'a> {
     Read {
         bytes: u64,
     },
+    /// Messages that would each have been a `Data` frame; checked whole when decoded.
+    Batch(Batch<'a>),
+}
+
+/// A decoded BATCH frame: the whole packet, every entry of which is known to be well formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch<'a> {
+    packet: &'a [u8],
+}
+
+/// One message of a BATCH frame. Its payload is `packet[payload]`, a range of the packet the batch was
+/// decoded from, so a received message can keep the packet and borrow from it, uncopied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchEntry {
+    pub channel: i32,
+    pub flags: i32,
+    pub number: i64,
+    pub payload: Range<usize>,
+}
+
+impl<'a> Batch<'a> {
+    /// The packet's entries in the order they were sent.
+    pub fn entries(&self) -> impl Iterator<Item = BatchEntry> + 'a {
+        let packet = self.packet;
+        let mut at = 1;
+        std::iter::from_fn(move || {
+            // Decoding checked every entry: none can fail here.
+            let (entry, next) = batch_entry(packet, at).ok()??;
+            at = next;
+            Some(entry)
+        })
+    }
+
+    /// The packet's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.packet
+    }
+}
+
+/// The entry at `at` of a BATCH packet and where the next one starts; `None` at the end of the packet.
+fn batch_entry(packet: &[u8], at: usize) -> Result<Option<(BatchEntry, usize)>, WireError> {
+    if at == packet.len() {
+        return Ok(None);
+    }
+    let truncated = WireError::Truncated {
+        kind: BATCH,
+        len: packet.len(),
+    };
+    let header = packet
+        .get(at..at + BATCH_ENTRY_HEADER_LEN)
+        .ok_or(truncated.clone())?;
+    let channel = read_u32(&header[0..4]);
+    let channel =
+        i32::try_from(channel).map_err(|_| WireError::NegativeChannel(i64::from(channel)))?;
+    let length = read_u32(&header[16..20]) as usize;
+    let start = at + BATCH_ENTRY_HEADER_LEN;
+    let end = start.checked_add(length).ok_or(truncated.clone())?;
+    if end > packet.len() {
+        return Err(truncated);
+    }
+    let entry = BatchEntry {
+        channel,
+        flags: read_u32(&header[4..8]) as i32,
+        number: read_u64(&header[8..16]) as i64,
+        payload: start..end,
+    };
+    Ok(Some((entry, end)))
+}
+
+/// Starts a BATCH frame in `buffer` (which must be empty).
+pub fn start_batch(buffer: &mut Vec<u8>) {
+    debug_assert!(buffer.is_empty());
+    buffer.push(BATCH);
+}
+
+/// Appends one message to a BATCH frame begun with [`start_batch`]. `payload` must be shorter than 4 GiB
+/// (messages are at most `MAX_STEAM_PACKET_SIZE`).
+pub fn append_to_batch(
+    buffer: &mut Vec<u8>,
+    channel: i32,
+    flags: i32,
+    number: i64,
+    payload: &[u8],
+) {
+    buffer.extend_from_slice(&(channel as u32).to_le_bytes());
+    buffer.extend_from_slice(&(flags as u32).to_le_bytes());
+    buffer.extend_from_slice(&(number as u64).to_le_bytes());
+    buffer.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    buffer.extend_from_slice(payload);
 }
 
 /// Why bytes from the network were not a frame.
@@ -132,6 +227,19 @@ impl Frame<'_> {
                 bytes: read_u64(&body[0..8]),
             }),
             CLOSE => exact(1).map(|()| Frame::Close),
+            BATCH => {
+                // At least one entry; each whole; nothing after the last.
+                let mut at = 1;
+                let mut entries = 0;
+                while let Some((_, next)) = batch_entry(bytes, at)? {
+                    at = next;
+                    entries += 1;
+                }
+                if entries == 0 {
+                    return Err(WireError::Truncated { kind, len: 1 });
+                }
+                Ok(Frame::Batch(Batch { packet: bytes }))
+            }
             other => Err(WireError::UnknownKind(other)),
         }
     }
@@ -178,6 +286,7 @@ impl Frame<'_> {
                 frame.extend_from_slice(&bytes.to_le_bytes());
                 frame
             }
+            Frame::Batch(batch) => batch.packet.to_vec(),
         }
     }
 }
@@ -366,6 +475,80 @@ mod tests {
         }
         .encode();
         bytes[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            Frame::decode(&bytes),
+            Err(WireError::NegativeChannel(i64::from(u32::MAX)))
+        );
+    }
+
+    fn batch_of(messages: &[(i32, i32, i64, &[u8])]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        start_batch(&mut bytes);
+        for &(channel, flags, number, payload) in messages {
+            append_to_batch(&mut bytes, channel, flags, number, payload);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_batch_yields_its_messages_in_order_with_their_payloads() {
+        let messages: [(i32, i32, i64, &[u8]); 3] = [
+            (0, 8, 5, b"first"),
+            (i32::MAX, 0, 6, b""),
+            (7, 8, 7, b"third"),
+        ];
+        let bytes = batch_of(&messages);
+        let Ok(Frame::Batch(batch)) = Frame::decode(&bytes) else {
+            panic!("not a batch: {:?}", Frame::decode(&bytes));
+        };
+        let entries: Vec<BatchEntry> = batch.entries().collect();
+        assert_eq!(entries.len(), 3);
+        for (entry, (channel, flags, number, payload)) in entries.iter().zip(messages) {
+            assert_eq!(
+                (entry.channel, entry.flags, entry.number),
+                (channel, flags, number)
+            );
+            assert_eq!(&bytes[entry.payload.clone()], payload);
+        }
+        assert_eq!(Frame::Batch(batch).encode(), bytes);
+    }
+
+    #[test]
+    fn a_batch_without_messages_is_rejected() {
+        assert!(Frame::decode(&[BATCH]).is_err());
+    }
+
+    #[test]
+    fn a_batch_cut_anywhere_but_between_messages_is_rejected() {
+        let bytes = batch_of(&[(1, 8, 1, b"abc"), (2, 8, 2, b"defg")]);
+        let first_alone = batch_of(&[(1, 8, 1, b"abc")]);
+        for len in 1..bytes.len() {
+            if len == first_alone.len() {
+                // ENet delivers packets whole: a cut here would have to be made on purpose.
+                assert_eq!(bytes[..len], first_alone);
+                assert!(Frame::decode(&bytes[..len]).is_ok());
+            } else {
+                assert!(Frame::decode(&bytes[..len]).is_err(), "{len} bytes");
+            }
+        }
+        assert!(Frame::decode(&bytes).is_ok());
+    }
+
+    #[test]
+    fn a_batch_message_claiming_more_bytes_than_follow_is_rejected() {
+        let mut bytes = batch_of(&[(1, 8, 1, b"abc")]);
+        let length_at = 1 + BATCH_ENTRY_HEADER_LEN - 4;
+        for claimed in [4, u32::MAX] {
+            bytes[length_at..length_at + 4].copy_from_slice(&claimed.to_le_bytes());
+            assert!(Frame::decode(&bytes).is_err(), "claimed {claimed}");
+        }
+    }
+
+    #[test]
+    fn a_batch_with_a_channel_above_i32_anywhere_is_rejected() {
+        let mut bytes = batch_of(&[(1, 8, 1, b"abc"), (2, 8, 2, b"d")]);
+        let second = 1 + BATCH_ENTRY_HEADER_LEN + 3;
+        bytes[second..second + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(
             Frame::decode(&bytes),
             Err(WireError::NegativeChannel(i64::from(u32::MAX)))
