@@ -486,7 +486,7 @@ impl SteamNetworkingMessages {
         let Some(backend) = self.backend.as_deref_mut() else {
             return failed;
         };
-        match convert::peer_from_int(remote_steam_id) {
+        let result = match convert::peer_from_int(remote_steam_id) {
             Ok(remote) => i64::from(
                 backend
                     .send_message_to_user(remote, payload, flags, channel)
@@ -496,7 +496,9 @@ impl SteamNetworkingMessages {
                 report_peer_error(NAME, &error);
                 i64::from(error.send_result().0)
             }
-        }
+        };
+        self.engine_calls.release_bytes(data);
+        result
     }
 
     // ---- Identity references (GodotSteam's older, string-addressed API) ----

@@ -36,6 +36,7 @@ type VariantTypeFn =
     unsafe extern "C" fn(sys::GDExtensionConstVariantPtr) -> sys::GDExtensionVariantType;
 type FromVariantFn =
     unsafe extern "C" fn(sys::GDExtensionUninitializedTypePtr, sys::GDExtensionVariantPtr);
+type DestructorFn = unsafe extern "C" fn(sys::GDExtensionTypePtr);
 type MethodFn = unsafe extern "C" fn(
     sys::GDExtensionTypePtr,
     *const sys::GDExtensionConstTypePtr,
@@ -65,6 +66,7 @@ pub struct EngineCalls {
     bytes_inside_variant: InsideVariantFn,
     array_resize: MethodFn,
     bytes_resize: MethodFn,
+    bytes_destroy: DestructorFn,
     /// Copied into each payload Variant, which is then resized in place.
     empty_bytes: PackedByteArray,
 }
@@ -122,6 +124,10 @@ impl EngineCalls {
                     "resize",
                     RESIZE_HASH,
                 ),
+                bytes_destroy: (interface.variant_get_ptr_destructor)(
+                    sys::GDEXTENSION_VARIANT_TYPE_PACKED_BYTE_ARRAY,
+                )
+                .expect("PackedByteArray destructor"),
                 empty_bytes: PackedByteArray::new(),
             }
         }
@@ -150,6 +156,16 @@ impl EngineCalls {
             );
             std::slice::from_raw_parts(data, len as usize)
         }
+    }
+
+    /// Releases `bytes` as its `Drop` would, with Godot's destructor, minus godot-rust's main-thread check (a
+    /// clone of the thread's handle, a tenth of a send's cost): for an argument of a `#[func]`, whose call
+    /// checked the thread already when it copied the argument in.
+    pub fn release_bytes(&self, bytes: PackedByteArray) {
+        let mut bytes = std::mem::ManuallyDrop::new(bytes);
+        // SAFETY: `bytes` is a live PackedByteArray that is never used or dropped again (`ManuallyDrop`); the
+        // destructor releases its reference, exactly what its `Drop` does.
+        unsafe { (self.bytes_destroy)(bytes.sys_mut()) }
     }
 
     /// The value of an `int` Variant; `None` for any other type.
