@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let flags = if b % 2 == 0 { 8 } else { 0 };
                 let packet = Packet::reliable(vec![a; size]);
-                session.hold(Inbound::new(remote, i32::from(a), flags, 1, 0, packet, 0..size));
+                session.hold(Inbound::new(remote, i32::from(a), flags, 1, 0, packet, 0));
             }
             1 => {
                 let released = session.accept();

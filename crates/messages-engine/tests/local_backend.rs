@@ -1340,12 +1340,12 @@ fn a_frames_messages_of_every_size_and_kind_arrive_as_sent() {
         }
         got[0].len() + got[1].len() >= reliable_count
     });
-    for channel in 0..2 {
+    for (channel, received) in got.iter().take(2).enumerate() {
         let expected: Vec<Vec<u8>> = (0..count)
             .filter(|i| i % 5 != 4 && (i % 2) as usize == channel)
             .map(message)
             .collect();
-        assert_eq!(got[channel], expected, "channel {channel}");
+        assert_eq!(received, &expected, "channel {channel}");
     }
     assert!(got[2].len() <= sent_unreliable as usize);
     for payload in &got[2] {
@@ -1424,4 +1424,118 @@ fn a_chosen_persona_name_is_announced() {
     p.run_until("b hears a's name", |p| {
         p.b.friend_persona_name(p.a_id) == Some("Smith, Ada 🦀")
     });
+}
+
+/// Honest peers: b reads channel 1 and leaves channel 2 for later. Each empty message on channel 2 counts
+/// `message_cost(0)` against the receive window and travels in a batch with a ~1.2 KB message on channel 1:
+/// once channel 1 is read, what the unread ones hold stays within the window (keeping the batch's packet
+/// would hold 26 MB against the window's 8 MiB).
+#[test]
+fn unread_messages_of_a_batch_keep_only_their_own_bytes_once_the_rest_is_read() {
+    use messages_engine::backend::local::session::RECEIVE_WINDOW_BYTES;
+    let mut p = pair();
+    p.connect(b"open");
+    p.wait_for("the first message", |p| receive(&mut p.b, 0).len() == 1);
+    const PAIRS: usize = 20_000;
+    let big = vec![9u8; 1_159];
+    let mut read = 0usize;
+    let info = allocation_counter::measure(|| {
+        let mut sent = 0;
+        let mut big_owed = false;
+        while sent < PAIRS {
+            // The frame's first message leaves alone; the rest go in batches.
+            for _ in 0..200 {
+                if sent == PAIRS {
+                    break;
+                }
+                if !big_owed {
+                    if p.a.send_message_to_user(p.b_id, &[], RELIABLE, 2) != SteamResult::OK {
+                        break;
+                    }
+                    big_owed = true;
+                }
+                if p.a.send_message_to_user(p.b_id, &big, RELIABLE, 1) != SteamResult::OK {
+                    break;
+                }
+                big_owed = false;
+                sent += 1;
+            }
+            p.step();
+            read += receive(&mut p.b, 1).len();
+        }
+        p.run_until("every channel-1 message", |p| {
+            read += receive(&mut p.b, 1).len();
+            read >= PAIRS
+        });
+        p.run_for(Duration::from_millis(500));
+    });
+    let held_kib = info.bytes_current / 1024;
+    println!(
+        "{PAIRS} unread empty messages (window cost {} KiB) hold {held_kib} KiB; receive window {} KiB",
+        PAIRS as u64 * 160 / 1024,
+        RECEIVE_WINDOW_BYTES / 1024
+    );
+    assert!(
+        (held_kib as u64) < RECEIVE_WINDOW_BYTES / 1024,
+        "{held_kib} KiB held for {PAIRS} unread empty messages"
+    );
+    assert_eq!(receive(&mut p.b, 2).len(), PAIRS);
+}
+
+/// A hostile stranger, never accepted: each batch holds one empty message (held, cost 160) and one of
+/// 500 KB (dropped: over the held limit). What is held stays within the held limits (keeping the batch's
+/// packet would hold 29 MB against 2.3 MiB).
+#[test]
+fn a_strangers_held_messages_keep_only_their_own_bytes_of_the_batches_they_came_in() {
+    use messages_engine::backend::local::session::{
+        HELD_UNRELIABLE_LIMIT_BYTES, PRE_ACCEPT_RECEIVE_WINDOW_BYTES,
+    };
+    use messages_engine::backend::local::wire;
+    let mut p = pair_with(LocalConfig {
+        connect_timeout: Duration::from_secs(600),
+        ..LocalConfig::default()
+    });
+    let from = SteamId(76_561_198_100_000_077);
+    let mut raw = RawPeer::hello(&mut p, from);
+    p.wait_for("a session request", |p| {
+        raw.pump();
+        requests(&p.b_events) > 0
+    });
+    const BATCHES: usize = 60;
+    let info = allocation_counter::measure(|| {
+        let big = vec![3u8; 500_000];
+        for i in 0..BATCHES {
+            let mut bytes = Vec::new();
+            wire::start_batch(&mut bytes);
+            wire::append_to_batch(&mut bytes, 5, 0, 2 * i as i64, &[]);
+            wire::append_to_batch(&mut bytes, 0, 0, 2 * i as i64 + 1, &big);
+            raw.host
+                .peer_mut(raw.peer)
+                .send(1, &rusty_enet::Packet::unreliable(bytes))
+                .unwrap();
+            raw.host.flush();
+            p.run_for(Duration::from_millis(20));
+            raw.pump();
+        }
+        for step in 0..4_000 {
+            p.step();
+            raw.pump();
+            if step % 100 == 0 {
+                // Keeps the stranger heard from (as the real peer's keep-alives would).
+                raw.send(1, &Frame::Read { bytes: 0 });
+            }
+        }
+    });
+    let held_kib = info.bytes_current / 1024;
+    let bound_kib = (HELD_UNRELIABLE_LIMIT_BYTES + PRE_ACCEPT_RECEIVE_WINDOW_BYTES) / 1024;
+    println!(
+        "a stranger's {BATCHES} batches left {held_kib} KiB held; the bound is {bound_kib} KiB"
+    );
+    assert!(p.b.accept_session_with_user(from));
+    assert_eq!(
+        receive(&mut p.b, 5).len(),
+        BATCHES,
+        "every empty message held"
+    );
+    assert!((held_kib as u64) < bound_kib, "{held_kib} KiB held");
 }

@@ -19,7 +19,6 @@ pub mod wire;
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
-use std::ops::Range;
 use std::time::Duration;
 
 use foldhash::HashMap;
@@ -562,9 +561,12 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 } else {
                     send_flags::UNRELIABLE
                 };
-                let end = packet.data().len();
-                let payload = end - payload.len()..end;
-                self.on_data(remote, message_channel, flags, number, payload, &packet);
+                let payload_start = packet.data().len() - payload.len();
+                let arrived = Arrived::Alone {
+                    packet,
+                    payload_start,
+                };
+                self.on_data(remote, message_channel, flags, number, arrived);
             }
             (Frame::Batch(batch), Some(remote)) if !connection.outgoing => {
                 let flags = if channel == RELIABLE_CHANNEL {
@@ -572,15 +574,10 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 } else {
                     send_flags::UNRELIABLE
                 };
+                let bytes = batch.bytes();
                 for entry in batch.entries() {
-                    if !self.on_data(
-                        remote,
-                        entry.channel,
-                        flags,
-                        entry.number,
-                        entry.payload,
-                        &packet,
-                    ) {
+                    let arrived = Arrived::InBatch(&bytes[entry.payload]);
+                    if !self.on_data(remote, entry.channel, flags, entry.number, arrived) {
                         break;
                     }
                 }
@@ -712,18 +709,17 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
         true
     }
 
-    /// A message from `remote` (a DATA frame, or one of a BATCH): its payload is `packet[payload]`. False
-    /// when the session is gone or failed, so the rest of a batch is not looked at.
+    /// A message from `remote` (a DATA frame, or one of a BATCH). False when the session is gone or failed,
+    /// so the rest of a batch is not looked at.
     fn on_data(
         &mut self,
         remote: SteamId,
         channel: i32,
         flags: i32,
         number: i64,
-        payload: Range<usize>,
-        packet: &Packet,
+        arrived: Arrived<'_>,
     ) -> bool {
-        let payload_len = payload.len();
+        let payload_len = arrived.len();
         if payload_len > MAX_STEAM_PACKET_SIZE {
             // Steam-like peers never send one: GDScript must not get what Steam would never deliver.
             self.fail_session(
@@ -753,15 +749,24 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             );
             return false;
         }
-        let message = Inbound::new(
-            remote,
-            channel,
-            flags,
-            number,
-            i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
-            packet.clone(),
-            payload,
-        );
+        let time_received_usec = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
+        let message = match arrived {
+            Arrived::Alone {
+                packet,
+                payload_start,
+            } => Inbound::new(
+                remote,
+                channel,
+                flags,
+                number,
+                time_received_usec,
+                packet,
+                payload_start,
+            ),
+            Arrived::InBatch(payload) => {
+                Inbound::copied(remote, channel, flags, number, time_received_usec, payload)
+            }
+        };
         if session.accepted_locally {
             session.open_channels.insert(channel);
             self.deliver(message);
@@ -1809,6 +1814,29 @@ impl<D: Datagrams + 'static> Drop for LocalBackend<D> {
                 .disconnect_now(DISCONNECT_SHUTDOWN);
         }
         self.enet().flush();
+    }
+}
+
+/// A received message's payload as it reaches `LocalBackend::on_data`.
+enum Arrived<'a> {
+    /// A DATA frame's: the end of its packet, from `payload_start` on, kept uncopied.
+    Alone {
+        packet: Packet,
+        payload_start: usize,
+    },
+    /// One message of a BATCH frame's, copied out if kept (see [`session::Inbound`]).
+    InBatch(&'a [u8]),
+}
+
+impl Arrived<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Arrived::Alone {
+                packet,
+                payload_start,
+            } => packet.data().len() - payload_start,
+            Arrived::InBatch(payload) => payload.len(),
+        }
     }
 }
 

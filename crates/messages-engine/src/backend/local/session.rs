@@ -2,7 +2,6 @@
 //! held messages, requests and failure, with no networking and no Godot in it.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::ops::Range;
 use std::time::Duration;
 
 use rusty_enet::Packet;
@@ -80,8 +79,7 @@ impl Phase {
     }
 }
 
-/// A message received from the peer, waiting to be read. It keeps the ENet packet it arrived in, so the
-/// payload is copied only once, into Godot.
+/// A message received from the peer, waiting to be read.
 #[derive(Debug, Clone)]
 pub struct Inbound {
     pub sender: SteamId,
@@ -89,14 +87,25 @@ pub struct Inbound {
     pub flags: i32,
     pub number: i64,
     pub time_received_usec: i64,
-    /// Shared with the other messages of its batch, if it came in one.
-    packet: Packet,
-    payload_start: usize,
-    payload_end: usize,
+    bytes: InboundBytes,
+}
+
+/// Where a received message's payload is.
+#[derive(Debug, Clone)]
+enum InboundBytes {
+    /// The end of the ENet packet it came in alone: kept, so the payload is copied only once, into Godot.
+    InPacket {
+        packet: Packet,
+        payload_start: usize,
+    },
+    /// A copy of one message of a batch (see [`super::batches`]). Keeping the shared packet instead would
+    /// hold the batch's other messages in memory as long as any one of them waits, beyond what the limits
+    /// count for it ([`message_cost`]: its own payload and 160 bytes).
+    Copied(Box<[u8]>),
 }
 
 impl Inbound {
-    /// A message whose payload is `packet`'s bytes in `payload` (cut to the packet's length).
+    /// A message whose payload is `packet`'s bytes from `payload_start` on.
     pub fn new(
         sender: SteamId,
         channel: i32,
@@ -104,28 +113,49 @@ impl Inbound {
         number: i64,
         time_received_usec: i64,
         packet: Packet,
-        payload: Range<usize>,
+        payload_start: usize,
     ) -> Self {
-        let len = packet.data().len();
-        let payload_end = payload.end.min(len);
-        let payload_start = payload.start.min(payload_end);
+        let payload_start = payload_start.min(packet.data().len());
         Self {
             sender,
             channel,
             flags,
             number,
             time_received_usec,
-            packet,
-            payload_start,
-            payload_end,
+            bytes: InboundBytes::InPacket {
+                packet,
+                payload_start,
+            },
+        }
+    }
+
+    /// A message with a copy of `payload`.
+    pub fn copied(
+        sender: SteamId,
+        channel: i32,
+        flags: i32,
+        number: i64,
+        time_received_usec: i64,
+        payload: &[u8],
+    ) -> Self {
+        Self {
+            sender,
+            channel,
+            flags,
+            number,
+            time_received_usec,
+            bytes: InboundBytes::Copied(payload.into()),
         }
     }
 
     pub fn payload(&self) -> &[u8] {
-        self.packet
-            .data()
-            .get(self.payload_start..self.payload_end)
-            .unwrap_or_default()
+        match &self.bytes {
+            InboundBytes::InPacket {
+                packet,
+                payload_start,
+            } => &packet.data()[*payload_start..],
+            InboundBytes::Copied(bytes) => bytes,
+        }
     }
 }
 
@@ -487,7 +517,7 @@ mod tests {
             1,
             0,
             Packet::reliable(payload.to_vec()),
-            0..payload.len(),
+            0,
         )
     }
 
@@ -591,15 +621,7 @@ mod tests {
     }
 
     fn unreliable(payload: &[u8]) -> Inbound {
-        Inbound::new(
-            PEER,
-            0,
-            0,
-            1,
-            0,
-            Packet::unreliable(payload.to_vec()),
-            0..payload.len(),
-        )
+        Inbound::new(PEER, 0, 0, 1, 0, Packet::unreliable(payload.to_vec()), 0)
     }
 
     #[test]
