@@ -194,15 +194,13 @@ impl IMultiplayerPeerExtension for SteamMessagesMultiplayerPeer {
         let broken = &mut self.broken_sessions;
         let moved = with_backend(|backend| {
             // The control channel first (a new peer is known before its data); departures apply in `update`.
-            for channel in protocol.steam_channels_in_reading_order() {
-                backend.receive_messages_on_channel(
-                    channel,
-                    MAX_MESSAGES_PER_CHANNEL,
-                    &mut |message| {
-                        protocol.handle_packet(now, message.sender, channel, message.payload)
-                    },
-                );
-            }
+            backend.receive_messages_on_channels(
+                protocol.steam_channels_in_reading_order(),
+                MAX_MESSAGES_PER_CHANNEL,
+                &mut |message| {
+                    protocol.handle_packet(now, message.sender, message.channel, message.payload)
+                },
+            );
             for remote in broken.drain(..) {
                 protocol.handle_session_broken(now, remote);
             }

@@ -1355,6 +1355,45 @@ fn a_frames_messages_of_every_size_and_kind_arrive_as_sent() {
     }
 }
 
+/// Reading many channels in one call (as the multiplayer peer does each frame) gives each channel's messages
+/// in order, channel after channel, at most `max_per_channel` from each.
+#[test]
+fn receiving_several_channels_at_once_goes_channel_by_channel() {
+    let mut p = pair();
+    p.connect(b"open");
+    p.wait_for("the first message", |p| receive(&mut p.b, 0).len() == 1);
+    for i in 0..12u8 {
+        let channel = [5, 2, 3][usize::from(i % 3)];
+        p.a.send_message_to_user(p.b_id, &[i], RELIABLE, channel);
+    }
+    // Reliable messages share one ordered stream: once this one is read, the others wait at b.
+    p.a.send_message_to_user(p.b_id, b"last", RELIABLE, 9);
+    p.wait_for("the last message", |p| !receive(&mut p.b, 9).is_empty());
+    let mut got = Vec::new();
+    p.b.receive_messages_on_channels(0..8, 3, &mut |message| {
+        got.push((message.channel, message.payload[0]))
+    });
+    assert_eq!(
+        got,
+        vec![
+            (2, 1),
+            (2, 4),
+            (2, 7),
+            (3, 2),
+            (3, 5),
+            (3, 8),
+            (5, 0),
+            (5, 3),
+            (5, 6)
+        ]
+    );
+    let mut rest = Vec::new();
+    p.b.receive_messages_on_channels(0..8, 100, &mut |message| {
+        rest.push((message.channel, message.payload[0]))
+    });
+    assert_eq!(rest, vec![(2, 10), (3, 11), (5, 9)]);
+}
+
 /// Messages sent in the same frame as the close, after the frame's first, travel in a batch not yet handed to
 /// ENet when the session closes: they still leave ahead of the close, as unbatched messages did.
 #[test]

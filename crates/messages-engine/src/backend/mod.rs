@@ -6,6 +6,8 @@
 pub mod config;
 pub mod local;
 
+use std::ops::Range;
+
 use crate::steam_types::{ConnectionState, SteamId, SteamResult};
 
 /// One received message, borrowed from the backend for the time it takes to copy it into Godot.
@@ -125,6 +127,20 @@ pub trait MessagesBackend {
         max_messages: usize,
         sink: &mut dyn FnMut(&ReceivedMessage<'_>),
     ) -> usize;
+
+    /// [`Self::receive_messages_on_channel`] on each of `channels` in turn, up to `max_per_channel` from
+    /// each; returns how many it handed over. For a reader of many channels each frame (the multiplayer peer
+    /// reads 33): a backend may do once what each call would repeat.
+    fn receive_messages_on_channels(
+        &mut self,
+        channels: Range<i32>,
+        max_per_channel: usize,
+        sink: &mut dyn FnMut(&ReceivedMessage<'_>),
+    ) -> usize {
+        channels
+            .map(|channel| self.receive_messages_on_channel(channel, max_per_channel, sink))
+            .sum()
+    }
 
     /// `ISteamNetworkingMessages::AcceptSessionWithUser`.
     fn accept_session_with_user(&mut self, remote: SteamId) -> bool;

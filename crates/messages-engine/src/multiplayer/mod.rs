@@ -1031,7 +1031,7 @@ impl PeerProtocol {
 
     /// The order in which the driver reads [`Self::steam_channels`] each frame: the control channel, then the
     /// transfer channels (see the module documentation).
-    pub fn steam_channels_in_reading_order(&self) -> impl Iterator<Item = i32> + use<> {
+    pub fn steam_channels_in_reading_order(&self) -> Range<i32> {
         self.steam_channels()
     }
 

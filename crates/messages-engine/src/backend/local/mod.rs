@@ -19,6 +19,7 @@ pub mod wire;
 
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
+use std::ops::Range;
 use std::time::Duration;
 
 use foldhash::HashMap;
@@ -801,6 +802,66 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
             .entry(message.channel)
             .or_default()
             .push_back(message);
+    }
+
+    /// Fresh packets first: what arrived since the end of the last frame is seen this frame, not the next.
+    fn pump_before_receiving(&mut self) {
+        if self.first_receive_of_frame || self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
+        {
+            self.first_receive_of_frame = false;
+            self.pump_network();
+        }
+    }
+
+    /// Hands up to `max_messages` of `channel`'s received messages to `sink`, oldest first.
+    fn drain_inbox(
+        &mut self,
+        channel: i32,
+        max_messages: usize,
+        sink: &mut dyn FnMut(&ReceivedMessage<'_>),
+    ) -> usize {
+        let mut delivered = 0;
+        while delivered < max_messages {
+            let Some(queue) = self.inbox.get_mut(&channel) else {
+                break;
+            };
+            let count = (max_messages - delivered)
+                .min(queue.len())
+                .min(RECEIVE_CHUNK);
+            if count == 0 {
+                break;
+            }
+            let peers = &mut self.peers;
+            for message in queue.drain(..count) {
+                if message.flags & send_flags::RELIABLE == 0 {
+                    self.inbox_unreliable_cost = self
+                        .inbox_unreliable_cost
+                        .saturating_sub(session::message_cost(message.payload().len()));
+                } else if let Some(session) = peers.session_mut(&message.sender) {
+                    session.read_reliable(message.payload().len());
+                }
+                sink(&ReceivedMessage {
+                    payload: message.payload(),
+                    connection: 0,
+                    sender: message.sender,
+                    connection_user_data: 0,
+                    time_received_usec: message.time_received_usec,
+                    message_number: message.number,
+                    channel: message.channel,
+                    flags: message.flags,
+                    user_data: 0,
+                });
+            }
+            delivered += count;
+            // A long call (thousands of messages, each becoming a Dictionary in GDScript) keeps draining the
+            // socket meanwhile, or a burst overflows its buffer and unreliable messages are lost there.
+            if delivered < max_messages
+                && self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
+            {
+                self.pump_network();
+            }
+        }
+        delivered
     }
 
     /// Logs a warning that a peer or a flood may repeat: in full the first time, then counted (see
@@ -1616,54 +1677,21 @@ impl<D: Datagrams + 'static> MessagesBackend for LocalBackend<D> {
         max_messages: usize,
         sink: &mut dyn FnMut(&ReceivedMessage<'_>),
     ) -> usize {
-        // Fresh packets first: what arrived since the end of the last frame is seen this frame, not the next.
-        if self.first_receive_of_frame || self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
-        {
-            self.first_receive_of_frame = false;
-            self.pump_network();
-        }
-        let mut delivered = 0;
-        while delivered < max_messages {
-            let Some(queue) = self.inbox.get_mut(&channel) else {
-                break;
-            };
-            let count = (max_messages - delivered)
-                .min(queue.len())
-                .min(RECEIVE_CHUNK);
-            if count == 0 {
-                break;
-            }
-            let peers = &mut self.peers;
-            for message in queue.drain(..count) {
-                if message.flags & send_flags::RELIABLE == 0 {
-                    self.inbox_unreliable_cost = self
-                        .inbox_unreliable_cost
-                        .saturating_sub(session::message_cost(message.payload().len()));
-                } else if let Some(session) = peers.session_mut(&message.sender) {
-                    session.read_reliable(message.payload().len());
-                }
-                sink(&ReceivedMessage {
-                    payload: message.payload(),
-                    connection: 0,
-                    sender: message.sender,
-                    connection_user_data: 0,
-                    time_received_usec: message.time_received_usec,
-                    message_number: message.number,
-                    channel: message.channel,
-                    flags: message.flags,
-                    user_data: 0,
-                });
-            }
-            delivered += count;
-            // A long call (thousands of messages, each becoming a Dictionary in GDScript) keeps draining the
-            // socket meanwhile, or a burst overflows its buffer and unreliable messages are lost there.
-            if delivered < max_messages
-                && self.now().saturating_sub(self.last_pump) >= PUMP_INTERVAL
-            {
-                self.pump_network();
-            }
-        }
-        delivered
+        self.pump_before_receiving();
+        self.drain_inbox(channel, max_messages, sink)
+    }
+
+    fn receive_messages_on_channels(
+        &mut self,
+        channels: Range<i32>,
+        max_per_channel: usize,
+        sink: &mut dyn FnMut(&ReceivedMessage<'_>),
+    ) -> usize {
+        // One pump decision (a clock read) for all the channels, not one per channel.
+        self.pump_before_receiving();
+        channels
+            .map(|channel| self.drain_inbox(channel, max_per_channel, sink))
+            .sum()
     }
 
     fn accept_session_with_user(&mut self, remote: SteamId) -> bool {
