@@ -376,8 +376,11 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
     /// Moves packets between ENet and the sessions, without running the timers.
     fn pump_network(&mut self) {
         self.last_pump = self.now();
+        self.hand_batches_to_enet();
+        self.host.socket_mut().start_reading();
         loop {
-            let event = match self.enet().service() {
+            // Sends what is queued, reads the socket, sends the acknowledgements; one event.
+            let event = match self.host.service() {
                 Ok(Some(event)) => event.no_ref(),
                 Ok(None) => break,
                 Err(error) => {
@@ -387,17 +390,32 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                     break;
                 }
             };
-            match event {
-                rusty_enet::EventNoRef::Connect { peer, .. } => self.on_connect(peer),
-                rusty_enet::EventNoRef::Disconnect { peer, data } => self.on_disconnect(peer, data),
-                rusty_enet::EventNoRef::Receive {
-                    peer,
-                    channel_id,
-                    packet,
-                } => self.on_packet(peer, channel_id, packet),
+            self.on_enet_event(event);
+            // The other events that read brought, without I/O. A further `service` would pass over every
+            // peer slot twice more (most of a pump's cost in a busy process), so there is one only if ENet
+            // stopped reading before the socket was empty (it reads at most 256 datagrams a call, and stops
+            // at a connection or disconnection).
+            while let Some(event) = self.host.check_events() {
+                let event = event.no_ref();
+                self.on_enet_event(event);
+            }
+            if self.host.socket().read_to_end() {
+                break;
             }
         }
         self.start_measured_connections();
+    }
+
+    fn on_enet_event(&mut self, event: rusty_enet::EventNoRef) {
+        match event {
+            rusty_enet::EventNoRef::Connect { peer, .. } => self.on_connect(peer),
+            rusty_enet::EventNoRef::Disconnect { peer, data } => self.on_disconnect(peer, data),
+            rusty_enet::EventNoRef::Receive {
+                peer,
+                channel_id,
+                packet,
+            } => self.on_packet(peer, channel_id, packet),
+        }
     }
 
     fn on_connect(&mut self, peer: PeerID) {

@@ -94,6 +94,8 @@ pub struct ImpairedSocket<D: Datagrams = UdpSocket> {
     sequence: u64,
     /// Presence announcements read off the socket, for the backend to collect.
     presence: Vec<(wire::Presence, SocketAddr)>,
+    /// A read found the socket empty since [`Self::start_reading`].
+    read_to_end: bool,
 }
 
 impl<D: Datagrams> ImpairedSocket<D> {
@@ -107,12 +109,24 @@ impl<D: Datagrams> ImpairedSocket<D> {
             delayed: BinaryHeap::new(),
             sequence: 0,
             presence: Vec::new(),
+            read_to_end: false,
         }
     }
 
     /// Sends a bare datagram outside ENet (presence announcements); errors are ignored like lost packets.
     pub fn send_datagram(&self, bytes: &[u8], address: SocketAddr) {
         let _ = self.socket.send_to(bytes, address);
+    }
+
+    /// Starts watching for a read that finds the socket empty (see [`Self::read_to_end`]).
+    pub fn start_reading(&mut self) {
+        self.read_to_end = false;
+    }
+
+    /// Whether ENet read the socket until it was empty since [`Self::start_reading`]: then a further
+    /// `service` would only find nothing, after two more passes over every peer slot.
+    pub fn read_to_end(&self) -> bool {
+        self.read_to_end
     }
 
     /// The presence announcements received since the last call.
@@ -200,7 +214,10 @@ impl<D: Datagrams + 'static> Socket for ImpairedSocket<D> {
                     }
                     return Ok(Some((address, PacketReceived::Complete(size))));
                 }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.read_to_end = true;
+                    return Ok(None);
+                }
                 // An ICMP "port unreachable" from an earlier send to a peer that is gone: keep reading.
                 Err(error) if is_transient(&error) => continue,
                 Err(error) => return Err(error),
