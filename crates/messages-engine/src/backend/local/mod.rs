@@ -573,13 +573,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 },
                 Some(remote),
             ) if !connection.outgoing => {
-                // As on Steam, a received message's flags say only whether it travelled reliably: the ENet channel
-                // it came on, whatever bits the sender wrote.
-                let flags = if channel == RELIABLE_CHANNEL {
-                    send_flags::RELIABLE
-                } else {
-                    send_flags::UNRELIABLE
-                };
+                let flags = received_flags(channel);
                 let payload_start = packet.data().len() - payload.len();
                 let arrived = Arrived::Alone {
                     packet,
@@ -588,11 +582,7 @@ impl<D: Datagrams + 'static> LocalBackend<D> {
                 self.on_data(remote, message_channel, flags, number, arrived);
             }
             (Frame::Batch(batch), Some(remote)) if !connection.outgoing => {
-                let flags = if channel == RELIABLE_CHANNEL {
-                    send_flags::RELIABLE
-                } else {
-                    send_flags::UNRELIABLE
-                };
+                let flags = received_flags(channel);
                 let bytes = batch.bytes();
                 for entry in batch.entries() {
                     let arrived = Arrived::InBatch(&bytes[entry.payload]);
@@ -1860,6 +1850,16 @@ impl<D: Datagrams + 'static> Drop for LocalBackend<D> {
                 .disconnect_now(DISCONNECT_SHUTDOWN);
         }
         self.enet().flush();
+    }
+}
+
+/// As on Steam, a received message's flags say only whether it travelled reliably: the ENet channel it came
+/// on, whatever bits the sender wrote.
+fn received_flags(enet_channel: u8) -> i32 {
+    if enet_channel == RELIABLE_CHANNEL {
+        send_flags::RELIABLE
+    } else {
+        send_flags::UNRELIABLE
     }
 }
 
