@@ -9,6 +9,7 @@ extends SceneTree
 
 const Check = preload("res://lib/check.gd")
 const RpcNode = preload("res://lib/rpc_node.gd")
+const Group = preload("res://lib/group.gd")
 const BASE_ID := 76561197960265728
 const COUNT := 200
 const TIMEOUT_MS := 120000
@@ -88,9 +89,9 @@ func _initialize() -> void:
 		t.eq(rpc_node.sequences("reliable0", other), expected, "%s: reliable channel 0 from %d: all, once, in order" % [role, other])
 		t.eq(rpc_node.sequences("reliable3", other), expected, "%s: reliable channel 3 from %d: all, once, in order" % [role, other])
 		var ordered: Array = rpc_node.sequences("ordered1", other)
-		t.ok(_increasing(ordered), "%s: unreliable-ordered from %d never older after newer (%d arrived)" % [role, other, ordered.size()])
+		t.ok(Group.increasing(ordered), "%s: unreliable-ordered from %d never older after newer (%d arrived)" % [role, other, ordered.size()])
 		var unreliable: Array = rpc_node.sequences("unreliable2", other)
-		t.ok(unreliable.size() <= COUNT and _unique(unreliable), "%s: unreliable from %d at most once each (%d arrived)" % [role, other, unreliable.size()])
+		t.ok(unreliable.size() <= COUNT and Group.unique(unreliable), "%s: unreliable from %d at most once each (%d arrived)" % [role, other, unreliable.size()])
 
 	# Leaving: the host asks c to close once b and c have everything; then it disconnects b.
 	var b_id := 0
@@ -143,22 +144,6 @@ func _peer_of_role(others: Array[int], wanted: String) -> int:
 		if peer.get_steam_id_for_peer_id(other) == host_steam_id + offset:
 			return other
 	return 0
-
-
-func _increasing(values: Array) -> bool:
-	for i in range(1, values.size()):
-		if values[i] <= values[i - 1]:
-			return false
-	return true
-
-
-func _unique(values: Array) -> bool:
-	var seen := {}
-	for value in values:
-		if seen.has(value):
-			return false
-		seen[value] = true
-	return true
 
 
 func _until(condition: Callable, what: String) -> void:
